@@ -1,0 +1,123 @@
+// The OpenHarmony NetStack WebSocket client C API, one to one in JavaScript.
+// Every function returns the number the C function would return.
+import { addon, type NativeSlist } from './binding';
+
+export interface OH_NetStack_WebsocketClient_OpenResult { code: number; reason: string }
+export interface OH_NetStack_WebsocketClient_CloseResult { code: number; reason: string }
+export interface OH_NetStack_WebsocketClient_CloseOption { code: number; reason: string | null }
+export interface OH_NetStack_WebsocketClient_ErrorResult { errorCode: number; errorMessage: string }
+export type OH_NetStack_WebsocketClient_Slist = NativeSlist;
+export interface OH_NetStack_WebsocketClient_RequestOptions { headers: OH_NetStack_WebsocketClient_Slist | null }
+
+export type OH_NetStack_WebsocketClient_OnOpenCallback =
+  (client: OH_NetStack_WebsocketClient, openResult: OH_NetStack_WebsocketClient_OpenResult) => void;
+/** data is a Buffer holding the whole message (text messages as their UTF-8 bytes). */
+export type OH_NetStack_WebsocketClient_OnMessageCallback =
+  (client: OH_NetStack_WebsocketClient, data: Buffer, length: number) => void;
+export type OH_NetStack_WebsocketClient_OnErrorCallback =
+  (client: OH_NetStack_WebsocketClient, errorResult: OH_NetStack_WebsocketClient_ErrorResult) => void;
+export type OH_NetStack_WebsocketClient_OnCloseCallback =
+  (client: OH_NetStack_WebsocketClient, closeResult: OH_NetStack_WebsocketClient_CloseResult) => void;
+
+/** A client made by OH_NetStack_WebsocketClient_Construct. */
+export interface OH_NetStack_WebsocketClient {
+  readonly onOpen: OH_NetStack_WebsocketClient_OnOpenCallback | null;
+  readonly onMessage: OH_NetStack_WebsocketClient_OnMessageCallback | null;
+  readonly onError: OH_NetStack_WebsocketClient_OnErrorCallback | null;
+  readonly onClose: OH_NetStack_WebsocketClient_OnCloseCallback | null;
+  /** Mirrors the C list: AddHeader appends a node here. */
+  readonly RequestOptions: OH_NetStack_WebsocketClient_RequestOptions;
+}
+
+/** Every name of the C enum (both generations) to its value, read from the native side. */
+export const OH_Websocket_ErrCode: Readonly<Record<OH_Websocket_ErrCodeName, number>> =
+  Object.freeze(addon.errorCodes as Record<OH_Websocket_ErrCodeName, number>);
+
+export type OH_Websocket_ErrCodeName =
+  | 'Websocket_OK' | 'E_BASE' | 'WEBSOCKET_CLIENT_IS_NULL' | 'WEBSOCKET_CLIENT_IS_NOT_CREAT'
+  | 'WEBSOCKET_CONNECTION_ERROR' | 'WEBSOCKET_CONNECTION_PARSEURL_ERROR' | 'WEBSOCKET_CONNECTION_NO_MEMOERY'
+  | 'WEBSOCKET_PEER_INITIATED_CLOSE' | 'WEBSOCKET_DESTROY' | 'WEBSOCKET_PROTOCOL_ERROR'
+  | 'WEBSOCKET_SEND_NO_MEMOERY_ERROR' | 'WEBSOCKET_SEND_DATA_NULL' | 'WEBSOCKET_DATA_LENGTH_EXCEEDS'
+  | 'WEBSOCKET_QUEUE_LENGTH_EXCEEDS' | 'WEBSOCKET_ERROR_NO_CLIENTCONTEX' | 'WEBSOCKET_ERROR_NO_HEADR_CONTEXT'
+  | 'WEBSOCKET_ERROR_NO_HEADR_EXCEEDS' | 'WEBSOCKET_ERROR_HAVE_NO_CONNECT'
+  | 'WEBSOCKET_ERROR_HAVE_NO_CONNECT_CONTEXT'
+  // later names
+  | 'WEBSOCKET_OK' | 'WEBSOCKET_CLIENT_NULL' | 'WEBSOCKET_CLIENT_NOT_CREATED'
+  | 'WEBSOCKET_CONNECTION_PARSE_URL_ERROR' | 'WEBSOCKET_CONNECTION_NO_MEMORY'
+  | 'WEBSOCKET_CONNECTION_CLOSED_BY_PEER' | 'WEBSOCKET_DESTROYED' | 'WEBSOCKET_SEND_NO_MEMORY'
+  | 'WEBSOCKET_DATA_LENGTH_EXCEEDED' | 'WEBSOCKET_QUEUE_LENGTH_EXCEEDED' | 'WEBSOCKET_NO_CLIENT_CONTEXT'
+  | 'WEBSOCKET_NO_HEADER_CONTEXT' | 'WEBSOCKET_HEADER_EXCEEDED' | 'WEBSOCKET_NO_CONNECTION'
+  | 'WEBSOCKET_NO_CONNECTION_CONTEXT';
+
+/** Makes a client; null when the client limit (default 100, as on OpenHarmony) is reached. */
+export function OH_NetStack_WebsocketClient_Construct(
+  onOpen: OH_NetStack_WebsocketClient_OnOpenCallback | null,
+  onMessage: OH_NetStack_WebsocketClient_OnMessageCallback | null,
+  onError: OH_NetStack_WebsocketClient_OnErrorCallback | null,
+  onClose: OH_NetStack_WebsocketClient_OnCloseCallback | null,
+): OH_NetStack_WebsocketClient | null {
+  return addon.construct(onOpen, onMessage, onError, onClose) as OH_NetStack_WebsocketClient | null;
+}
+
+/** Appends a copy of header to client.RequestOptions.headers (header.next is ignored). */
+export function OH_NetStack_WebSocketClient_AddHeader(
+  client: OH_NetStack_WebsocketClient | null, header: OH_NetStack_WebsocketClient_Slist,
+): number {
+  return addon.addHeader(client, header);
+}
+
+/** Starts connecting; 0 at once, then onOpen or onError. */
+export function OH_NetStack_WebSocketClient_Connect(
+  client: OH_NetStack_WebsocketClient | null, url: string,
+  options: OH_NetStack_WebsocketClient_RequestOptions,
+): number {
+  return addon.connect(client, url, options);
+}
+
+/**
+ * Queues the first `length` bytes of data (a string is taken as its UTF-8 bytes).
+ * null is the C NULL. TEXT when those bytes hold no NUL byte, BINARY otherwise.
+ */
+export function OH_NetStack_WebSocketClient_Send(
+  client: OH_NetStack_WebsocketClient | null, data: string | Uint8Array | null, length: number,
+): number {
+  return addon.send(client, data, length);
+}
+
+/** Starts the closing handshake; code 0 or reason null means 1000 with an empty reason. */
+export function OH_NetStack_WebSocketClient_Close(
+  client: OH_NetStack_WebsocketClient | null, options: OH_NetStack_WebsocketClient_CloseOption,
+): number {
+  return addon.close(client, options);
+}
+
+/** Releases the connection and the client; safe at any moment, also inside its callbacks. */
+export function OH_NetStack_WebsocketClient_Destroy(client: OH_NetStack_WebsocketClient | null): number {
+  return addon.destroy(client);
+}
+
+/** Extension: how many clients may exist at once (default 100). Returns the previous limit. */
+export function NetStack_WebSocket_SetClientLimit(limit: number): number {
+  return addon.setClientLimit(limit);
+}
+
+// ---- Later OpenHarmony names: the same functions and types. ----
+export type WebSocket = OH_NetStack_WebsocketClient;
+export type WebSocket_OpenResult = OH_NetStack_WebsocketClient_OpenResult;
+export type WebSocket_CloseResult = OH_NetStack_WebsocketClient_CloseResult;
+export type WebSocket_CloseOption = OH_NetStack_WebsocketClient_CloseOption;
+export type WebSocket_ErrorResult = OH_NetStack_WebsocketClient_ErrorResult;
+export type WebSocket_Header = OH_NetStack_WebsocketClient_Slist;
+export type WebSocket_RequestOptions = OH_NetStack_WebsocketClient_RequestOptions;
+export const WebSocket_ErrCode = OH_Websocket_ErrCode;
+export const OH_WebSocketClient_Constructor = OH_NetStack_WebsocketClient_Construct;
+export const OH_WebSocketClient_AddHeader = OH_NetStack_WebSocketClient_AddHeader;
+export const OH_WebSocketClient_Connect = OH_NetStack_WebSocketClient_Connect;
+export const OH_WebSocketClient_Send = OH_NetStack_WebSocketClient_Send;
+export const OH_WebSocketClient_Close = OH_NetStack_WebSocketClient_Close;
+export const OH_WebSocketClient_Destroy = OH_NetStack_WebsocketClient_Destroy;
+
+/** Test aid: counts of live native clients, connections and lws contexts. */
+export function liveNativeCounts(): { clients: number; connections: number; engines: number } {
+  return addon.liveCounts();
+}

@@ -1,0 +1,90 @@
+#include "env_host.h"
+
+#include <uv.h>
+
+#include <vector>
+
+#include "js_client.h"
+
+namespace netstack {
+
+// The C API's Construct uses the host of the calling JS thread.
+EngineHost* CurrentEngineHost() { return addon::EnvHost::Current(); }
+
+namespace addon {
+namespace {
+thread_local EnvHost* t_current_host = nullptr;
+}  // namespace
+
+EnvHost::EnvHost(Napi::Env env) : env_(env) {
+  napi_get_uv_event_loop(env_, &loop_);
+  napi_value resource_name = Napi::String::New(env_, "NetStackWebSocket");
+  napi_async_init(env_, nullptr, resource_name, &async_context_);
+  // Async, not a plain env cleanup hook: lws closes its handles asynchronously and the
+  // environment must wait for that (a plain hook crashed workers, see the notes).
+  napi_add_async_cleanup_hook(env_, OnAsyncCleanup, this, nullptr);
+  t_current_host = this;
+}
+
+EnvHost::~EnvHost() {
+  if (t_current_host == this) t_current_host = nullptr;
+}
+
+EnvHost* EnvHost::Current() { return t_current_host; }
+
+void EnvHost::SetTrustStoreProvider(Napi::Function provider) {
+  trust_store_provider_ = Napi::Persistent(provider);
+}
+
+Engine* EnvHost::GetEngine() {
+  if (engine_ || tearing_down_) return engine_.get();
+  // Called from a JS call (Connect), so the provider may run here.
+  if (!trust_store_provider_.IsEmpty()) {
+    Napi::Value pem = trust_store_provider_.Call({});
+    if (Napi::Env(env_).IsExceptionPending() || !pem.IsString()) return nullptr;
+    trusted_ca_pem_ = pem.As<Napi::String>().Utf8Value();
+  }
+  EngineConfig config;
+  config.trusted_ca_pem = [this] { return trusted_ca_pem_; };
+  config.unref_idle_handles = true;
+  engine_ = Engine::Create(loop_, std::move(config));
+  return engine_.get();
+}
+
+void EnvHost::Register(OH_NetStack_WebsocketClient* client, JsClient* js_client) { clients_[client] = js_client; }
+
+void EnvHost::Unregister(OH_NetStack_WebsocketClient* client) { clients_.erase(client); }
+
+JsClient* EnvHost::Find(OH_NetStack_WebsocketClient* client) const {
+  auto it = clients_.find(client);
+  return it == clients_.end() ? nullptr : it->second;
+}
+
+void EnvHost::OnAsyncCleanup(napi_async_cleanup_hook_handle handle, void* data) {
+  static_cast<EnvHost*>(data)->BeginTeardown(handle);
+}
+
+void EnvHost::BeginTeardown(napi_async_cleanup_hook_handle handle) {
+  // From here on no JS may run: destroy every client silently, then the engine.
+  tearing_down_ = true;
+  std::vector<JsClient*> live;
+  for (auto& entry : clients_) live.push_back(entry.second);
+  for (JsClient* js_client : live) js_client->DestroyNative();
+  clients_.clear();
+  if (async_context_) {
+    napi_async_destroy(env_, async_context_);
+    async_context_ = nullptr;
+  }
+  auto done = [handle] { napi_remove_async_cleanup_hook(handle); };
+  if (engine_) {
+    engine_->Shutdown([this, done] {
+      engine_.reset();
+      done();
+    });
+  } else {
+    done();
+  }
+}
+
+}  // namespace addon
+}  // namespace netstack

@@ -1,0 +1,52 @@
+// One EngineHost per Node environment (main thread or worker): lws runs on that
+// environment's own libuv loop, so every callback reaches JS on its thread.
+#pragma once
+
+#include <napi.h>
+
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "engine.h"
+#include "engine_host.h"
+#include "net_websocket.h"
+
+namespace netstack::addon {
+
+class JsClient;
+
+class EnvHost final : public EngineHost {
+ public:
+  explicit EnvHost(Napi::Env env);
+  ~EnvHost() override;
+
+  // The host of the environment whose JS thread is calling (set at module init).
+  static EnvHost* Current();
+
+  Engine* GetEngine() override;
+  void RunOnLoop(const std::function<void()>& fn) override { fn(); }  // JS only calls from its own thread
+
+  void SetTrustStoreProvider(Napi::Function provider);
+  napi_async_context async_context() const { return async_context_; }
+  bool tearing_down() const { return tearing_down_; }
+
+  void Register(OH_NetStack_WebsocketClient* client, JsClient* js_client);
+  void Unregister(OH_NetStack_WebsocketClient* client);
+  JsClient* Find(OH_NetStack_WebsocketClient* client) const;
+
+ private:
+  static void OnAsyncCleanup(napi_async_cleanup_hook_handle handle, void* data);
+  void BeginTeardown(napi_async_cleanup_hook_handle handle);
+
+  napi_env env_;
+  uv_loop_t* loop_ = nullptr;
+  std::unique_ptr<Engine> engine_;
+  Napi::FunctionReference trust_store_provider_;
+  std::string trusted_ca_pem_;
+  napi_async_context async_context_ = nullptr;
+  std::unordered_map<OH_NetStack_WebsocketClient*, JsClient*> clients_;
+  bool tearing_down_ = false;
+};
+
+}  // namespace netstack::addon

@@ -1,0 +1,57 @@
+// The native side of one JS client object of the C-API mirror. It is owned by the JS
+// object (napi_wrap; freed by its finalizer) and owns nothing of the C client except
+// the duty to destroy it: the C client belongs to the C API's registry.
+#pragma once
+
+#include <napi.h>
+
+#include "net_websocket.h"
+#include "oh_client.h"
+
+namespace netstack::addon {
+
+class EnvHost;
+
+class JsClient final : public ClientObserver {
+ public:
+  // Makes the C client and the JS object; returns null when the C API refuses (limit).
+  static Napi::Value Construct(const Napi::CallbackInfo& info);
+
+  // The JsClient behind a JS value, or null with *code set to the C API's answer
+  // for such a pointer (1001 for null/undefined, 1002 for anything else).
+  static JsClient* FromValue(Napi::Env env, Napi::Value value, int* code);
+
+  OH_NetStack_WebsocketClient* client() const { return client_; }
+  Napi::Object object() const;
+
+  // Keeps the JS object alive while a connection may still call back into it.
+  void Pin();
+  void Unpin();
+
+  // Destroys the C client (no JS runs); safe to call more than once.
+  void DestroyNative();
+
+  void OnConnectionFinished() override { Unpin(); }
+
+  // The four C callbacks: find the JsClient and call the JS function of the same name.
+  static void OnOpen(OH_NetStack_WebsocketClient* client, OH_NetStack_WebsocketClient_OpenResult result);
+  static void OnMessage(OH_NetStack_WebsocketClient* client, char* data, uint32_t length);
+  static void OnError(OH_NetStack_WebsocketClient* client, OH_NetStack_WebsocketClient_ErrorResult result);
+  static void OnClose(OH_NetStack_WebsocketClient* client, OH_NetStack_WebsocketClient_CloseResult result);
+
+ private:
+  JsClient(EnvHost* host, napi_env env) : host_(host), env_(env) {}
+  ~JsClient();
+  static void Finalize(napi_env env, void* data, void* hint);
+  static JsClient* ForCallback(OH_NetStack_WebsocketClient* client);
+  // Calls object()[name](object(), ...args) as a top-level callback of the loop.
+  void CallJs(const char* name, std::initializer_list<napi_value> extra_args);
+
+  EnvHost* host_;
+  napi_env env_;
+  OH_NetStack_WebsocketClient* client_ = nullptr;
+  napi_ref self_ = nullptr;   // weak, or strong while pinned
+  bool pinned_ = false;
+};
+
+}  // namespace netstack::addon

@@ -1,0 +1,219 @@
+#include "engine.h"
+
+#include <libwebsockets.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <cstring>
+#include <unordered_set>
+#include <vector>
+
+#include "connection.h"
+
+namespace netstack {
+namespace {
+
+std::atomic<size_t> g_live_engines{0};
+
+int EngineLwsCallback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len) {
+  switch (reason) {
+    case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS: {
+      auto* engine = static_cast<Engine*>(lws_context_user(lws_get_context(wsi)));
+      if (engine) engine->LoadTrustStore(user);
+      return 0;
+    }
+    case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
+    case LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH:
+    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+    case LWS_CALLBACK_CLIENT_ESTABLISHED:
+    case LWS_CALLBACK_CLIENT_RECEIVE:
+    case LWS_CALLBACK_CLIENT_WRITEABLE:
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+    case LWS_CALLBACK_CLIENT_CLOSED:
+    case LWS_CALLBACK_WSI_DESTROY:
+      if (!user) return 0;
+      return static_cast<Connection*>(user)->HandleLwsEvent(wsi, reason, in, len);
+    default:
+      return 0;
+  }
+}
+
+const lws_protocols kProtocols[] = {
+    // rx_buffer_size: how much lws hands us per RECEIVE callback.
+    {"netstack-websocket", EngineLwsCallback, 0, 64 * 1024, 0, nullptr, 0},
+    LWS_PROTOCOL_LIST_TERM,
+};
+
+void ConfigureLwsLogging() {
+  // lws logs process-wide to stderr; stay silent unless asked (errors reach users
+  // through the API). NETSTACK_WS_LWS_LOG=<lws log bitmask> turns it on.
+  static std::atomic<bool> done{false};
+  if (done.exchange(true)) return;
+  const char* level = std::getenv("NETSTACK_WS_LWS_LOG");
+  lws_set_log_level(level ? std::atoi(level) : 0, nullptr);
+}
+
+void CollectHandles(uv_handle_t* handle, void* arg) {
+  static_cast<std::unordered_set<uv_handle_t*>*>(arg)->insert(handle);
+}
+
+struct DeferredTask {
+  uv_timer_t timer;
+  std::function<void()> fn;
+};
+
+}  // namespace
+
+size_t Engine::LiveCount() { return g_live_engines.load(); }
+
+Engine::Engine(uv_loop_t* loop, EngineConfig config) : loop_(loop), config_(std::move(config)) {
+  ++g_live_engines;
+}
+
+Engine::~Engine() {
+  // Normally Shutdown() has finished; this is the last resort for an engine that
+  // never started one (lws then frees what it can).
+  connections_.clear();
+  if (context_) lws_context_destroy(context_);
+  --g_live_engines;
+}
+
+std::unique_ptr<Engine> Engine::Create(uv_loop_t* loop, EngineConfig config) {
+  std::unique_ptr<Engine> engine(new Engine(loop, std::move(config)));
+  if (!engine->Init()) return nullptr;
+  return engine;
+}
+
+bool Engine::Init() {
+  ConfigureLwsLogging();
+
+  lws_context_creation_info info;
+  std::memset(&info, 0, sizeof info);
+  void* foreign_loops[1] = {loop_};
+  info.port = CONTEXT_PORT_NO_LISTEN;
+  info.protocols = kProtocols;
+  info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
+                 LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_JUST_USE_RAW_ORIGIN;
+  info.foreign_loops = foreign_loops;
+  info.user = this;
+  info.pcontext = &context_;
+  info.timeout_secs = 20;
+
+  std::unordered_set<uv_handle_t*> before;
+  if (config_.unref_idle_handles) uv_walk(loop_, CollectHandles, &before);
+
+  context_ = lws_create_context(&info);
+  if (!context_) return false;
+
+  if (config_.unref_idle_handles) {
+    // lws puts its own ref'd handles (idle, timer, event pipe) on the loop; they
+    // must not keep Node alive. Sockets of connections stay ref'd.
+    std::unordered_set<uv_handle_t*> after;
+    uv_walk(loop_, CollectHandles, &after);
+    for (uv_handle_t* handle : after) {
+      if (!before.count(handle)) uv_unref(handle);
+    }
+  }
+  return true;
+}
+
+void Engine::LoadTrustStore(void* ssl_ctx_ptr) {
+  auto* ssl_ctx = static_cast<SSL_CTX*>(ssl_ctx_ptr);
+  std::string pem = config_.trusted_ca_pem ? config_.trusted_ca_pem() : std::string();
+  if (pem.empty()) {
+    SSL_CTX_set_default_verify_paths(ssl_ctx);
+    return;
+  }
+  // Replace whatever lws loaded with exactly the given certificates, so wss trusts
+  // what Node's tls trusts and nothing from a directory lws guessed.
+  X509_STORE* store = X509_STORE_new();
+  if (!store) return;
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  if (bio) {
+    while (X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
+      X509_STORE_add_cert(store, cert);
+      X509_free(cert);
+    }
+    BIO_free(bio);
+  }
+  SSL_CTX_set_cert_store(ssl_ctx, store);  // takes ownership
+}
+
+Connection* Engine::Connect(ConnectRequest request, ConnectionSink* sink) {
+  if (shutting_down_ || !context_) return nullptr;
+  auto connection = std::make_unique<Connection>(*this, std::move(request), sink);
+  Connection* raw = connection.get();
+  connections_.emplace(raw, std::move(connection));
+  raw->Start();
+  return raw;
+}
+
+void Engine::Release(Connection* connection) {
+  connections_.erase(connection);
+  if (shutting_down_) MaybeFinishShutdown();
+}
+
+void Engine::Defer(std::function<void()> fn) {
+  auto* task = new DeferredTask{};
+  task->fn = std::move(fn);
+  uv_timer_init(loop_, &task->timer);
+  task->timer.data = task;
+  uv_timer_start(
+      &task->timer,
+      [](uv_timer_t* timer) {
+        auto* task = static_cast<DeferredTask*>(timer->data);
+        std::function<void()> fn = std::move(task->fn);
+        uv_close(reinterpret_cast<uv_handle_t*>(timer),
+                 [](uv_handle_t* handle) { delete static_cast<DeferredTask*>(handle->data); });
+        fn();
+      },
+      0, 0);
+}
+
+void Engine::Shutdown(std::function<void()> done) {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  shutdown_done_ = std::move(done);
+
+  std::vector<Connection*> live;
+  live.reserve(connections_.size());
+  for (auto& entry : connections_) live.push_back(entry.first);
+  for (Connection* connection : live) connection->AbortForShutdown();
+
+  // lws's destroy on a foreign loop is two-phase: it finishes by itself once its
+  // handles have closed, and then clears context_ through info.pcontext.
+  if (context_) lws_context_destroy(context_);
+
+  // An idle handle keeps the loop turning (without blocking in poll) until then.
+  shutdown_check_ = new uv_idle_t;
+  uv_idle_init(loop_, shutdown_check_);
+  shutdown_check_->data = this;
+  uv_idle_start(shutdown_check_, [](uv_idle_t* idle) {
+    auto* engine = static_cast<Engine*>(idle->data);
+    // Each call advances lws's staged destroy once its handles have closed; the last
+    // one frees the context and clears context_.
+    if (engine->context_) lws_context_destroy(engine->context_);
+    engine->MaybeFinishShutdown();
+  });
+}
+
+void Engine::MaybeFinishShutdown() {
+  if (!shutdown_check_ || context_ || !connections_.empty()) return;
+  uv_idle_t* idle = shutdown_check_;
+  shutdown_check_ = nullptr;
+  uv_idle_stop(idle);
+  // The done callback may delete this engine: run it from the handle's close callback,
+  // after which nothing of the engine is touched.
+  idle->data = new std::function<void()>(std::move(shutdown_done_));
+  uv_close(reinterpret_cast<uv_handle_t*>(idle), [](uv_handle_t* handle) {
+    auto* done = static_cast<std::function<void()>*>(handle->data);
+    delete reinterpret_cast<uv_idle_t*>(handle);
+    if (*done) (*done)();
+    delete done;
+  });
+}
+
+}  // namespace netstack

@@ -1,0 +1,76 @@
+// An Engine is one libwebsockets context running on one libuv loop (Node's loop in
+// the addon, a library-owned loop in libnet_websocket.so). It owns every Connection
+// made on it. Every method must be called on the loop's thread.
+#pragma once
+
+#include <uv.h>
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+struct lws;
+struct lws_context;
+
+namespace netstack {
+
+class Connection;
+class ConnectionSink;
+struct ConnectRequest;
+
+struct EngineConfig {
+  // PEM certificates trusted for wss:// (Node's store in the addon). Empty: the
+  // OpenSSL default paths of the system (libnet_websocket.so).
+  std::function<std::string()> trusted_ca_pem;
+  // Let the loop exit while the engine only idles (the addon: Node must be able to exit).
+  bool unref_idle_handles = false;
+};
+
+class Engine {
+ public:
+  // nullptr if lws could not create its context.
+  static std::unique_ptr<Engine> Create(uv_loop_t* loop, EngineConfig config);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // The connection belongs to the engine; it stays valid until its sink got
+  // OnFinished/OnEngineShutdown, or, once Detach()ed, must not be used any more.
+  Connection* Connect(ConnectRequest request, ConnectionSink* sink);
+
+  // Detaches every connection, destroys the lws context and calls done() once every
+  // handle on the loop is closed. After this call the engine accepts no connection.
+  void Shutdown(std::function<void()> done);
+
+  uv_loop_t* loop() const { return loop_; }
+  lws_context* context() const { return context_; }
+  bool shutting_down() const { return shutting_down_; }
+
+  // Runs fn on a later turn of the loop (never re-entrantly from an lws callback).
+  void Defer(std::function<void()> fn);
+
+  // Called by Connection when it has nothing left on the loop.
+  void Release(Connection* connection);
+
+  static size_t LiveCount();
+
+  // lws asks for the client trust store of its SSL_CTX (an SSL_CTX*).
+  void LoadTrustStore(void* ssl_ctx);
+
+ private:
+  explicit Engine(uv_loop_t* loop, EngineConfig config);
+  bool Init();
+  void MaybeFinishShutdown();
+
+  uv_loop_t* loop_;
+  EngineConfig config_;
+  lws_context* context_ = nullptr;
+  std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;
+  bool shutting_down_ = false;
+  std::function<void()> shutdown_done_;
+  uv_idle_t* shutdown_check_ = nullptr;  // turns the loop until lws has finished destroying
+};
+
+}  // namespace netstack

@@ -1,0 +1,39 @@
+// Internal view of a client of the C API, for the addon glue: the glue must know
+// when a client's connection has ended (to let go of the JS object) and must be able
+// to destroy every client of a host silently when the host goes away.
+#pragma once
+
+#include <cstddef>
+
+#include "net_websocket.h"
+
+namespace netstack {
+
+class EngineHost;
+
+class ClientObserver {
+ public:
+  // The connection of this client ended: after onClose, or after onError when it never opened.
+  virtual void OnConnectionFinished() = 0;
+
+ protected:
+  ~ClientObserver() = default;
+};
+
+// Attaches an observer (not owned; nullptr detaches). Call on the loop thread.
+void SetClientObserver(OH_NetStack_WebsocketClient* client, ClientObserver* observer);
+
+// Construct, bound to the given host instead of CurrentEngineHost().
+OH_NetStack_WebsocketClient* ConstructClientOn(EngineHost* host, OH_NetStack_WebsocketClient_OnOpenCallback onOpen,
+                                               OH_NetStack_WebsocketClient_OnMessageCallback onMessage,
+                                               OH_NetStack_WebsocketClient_OnErrorCallback onError,
+                                               OH_NetStack_WebsocketClient_OnCloseCallback onClose);
+
+size_t LiveClientCount();
+
+// Sets the send limit of the C API in bytes (OpenHarmony: 4 MiB). For tests.
+constexpr size_t kMaxSendBytes = 4u * 1024 * 1024;
+constexpr size_t kMaxHeaders = 8192;
+constexpr size_t kMaxQueuedMessages = 65536;
+
+}  // namespace netstack

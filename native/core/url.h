@@ -1,0 +1,27 @@
+// Parsing of ws:// and wss:// URLs (http:// and https:// are taken as ws:// and wss://,
+// as OpenHarmony and the WHATWG WebSocket do).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace netstack {
+
+struct WebSocketUrl {
+  bool tls = false;
+  std::string host;       // without brackets for IPv6 literals
+  bool host_is_ipv6 = false;
+  uint16_t port = 0;      // always set: the default port when the URL has none
+  bool port_is_default = true;
+  std::string path;       // starts with '/', holds the query; never a fragment
+
+  // "host" or "host:port" (port only when not the default), brackets kept for IPv6.
+  std::string HostHeader() const;
+};
+
+// nullopt when the URL cannot be used for a WebSocket connection.
+std::optional<WebSocketUrl> ParseWebSocketUrl(std::string_view url);
+
+}  // namespace netstack
