@@ -10,6 +10,13 @@ namespace {
 // Marks objects made by this addon's Construct, so a look-alike object is refused (1002).
 const napi_type_tag kClientTypeTag = {0x6e657473746b7773ULL, 0x4f48436c69656e74ULL};
 
+// An exception worth passing on: while a worker is being terminated napi reports a
+// pending exception that has no value (undefined).
+bool IsValue(napi_env env, napi_value value) {
+  napi_valuetype type;
+  return value && napi_typeof(env, value, &type) == napi_ok && type != napi_undefined;
+}
+
 Napi::Value OrNull(Napi::Env env, Napi::Value value) {
   return value.IsFunction() ? value : env.Null();
 }
@@ -103,8 +110,7 @@ JsClient* JsClient::ForCallback(OH_NetStack_WebsocketClient* client) {
   return host->Find(client);
 }
 
-void JsClient::CallJs(const char* name, std::initializer_list<napi_value> extra_args) {
-  Napi::HandleScope scope(env_);
+void JsClient::CallJs(const char* name, const std::vector<napi_value>& extra_args) {
   napi_value self = nullptr;
   napi_get_reference_value(env_, self_, &self);
   if (!self) return;  // collected
@@ -119,56 +125,64 @@ void JsClient::CallJs(const char* name, std::initializer_list<napi_value> extra_
   // make_callback: runs as a top-level callback (microtasks, async hooks); an exception
   // thrown by user code goes on to 'uncaughtException' instead of staying pending.
   napi_value result = nullptr;
-  napi_make_callback(env_, host_->async_context(), self, callback, args.size(), args.data(), &result);
-  bool pending = false;
-  napi_is_exception_pending(env_, &pending);
-  if (pending) {
+  napi_status status =
+      napi_make_callback(env_, host_->async_context(), self, callback, args.size(), args.data(), &result);
+  if (status == napi_pending_exception) {
     napi_value error = nullptr;
     napi_get_and_clear_last_exception(env_, &error);
-    napi_fatal_exception(env_, error);
+    if (IsValue(env_, error)) napi_fatal_exception(env_, error);
   }
 }
 
-void JsClient::OnOpen(OH_NetStack_WebsocketClient* client, OH_NetStack_WebsocketClient_OpenResult result) {
+template <typename MakeArgs>
+void JsClient::Dispatch(OH_NetStack_WebsocketClient* client, const char* name, MakeArgs make_args) {
   JsClient* js_client = ForCallback(client);
   if (!js_client) return;
-  Napi::Env env(js_client->env_);
-  Napi::HandleScope scope(env);
-  Napi::Object open_result = Napi::Object::New(env);
-  open_result.Set("code", Napi::Number::New(env, result.code));
-  open_result.Set("reason", Napi::String::New(env, result.reason ? result.reason : ""));
-  js_client->CallJs("onOpen", {open_result});
+  napi_env env = js_client->env_;
+  // Raw scope: while a worker is being terminated, napi calls fail (JS cannot run) and
+  // the event is dropped; nothing here may throw past this frame into lws.
+  napi_handle_scope scope = nullptr;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  try {
+    js_client->CallJs(name, make_args(Napi::Env(env)));
+  } catch (const Napi::Error& error) {
+    napi_value value = error.Value();
+    if (IsValue(env, value)) napi_fatal_exception(env, value);  // e.g. a throwing getter
+  }
+  napi_close_handle_scope(env, scope);
+}
+
+void JsClient::OnOpen(OH_NetStack_WebsocketClient* client, OH_NetStack_WebsocketClient_OpenResult result) {
+  Dispatch(client, "onOpen", [&](Napi::Env env) -> std::vector<napi_value> {
+    Napi::Object open_result = Napi::Object::New(env);
+    open_result.Set("code", Napi::Number::New(env, result.code));
+    open_result.Set("reason", Napi::String::New(env, result.reason ? result.reason : ""));
+    return {open_result};
+  });
 }
 
 void JsClient::OnMessage(OH_NetStack_WebsocketClient* client, char* data, uint32_t length) {
-  JsClient* js_client = ForCallback(client);
-  if (!js_client) return;
-  Napi::Env env(js_client->env_);
-  Napi::HandleScope scope(env);
-  Napi::Buffer<char> buffer = Napi::Buffer<char>::Copy(env, data, length);
-  js_client->CallJs("onMessage", {buffer, Napi::Number::New(env, length)});
+  Dispatch(client, "onMessage", [&](Napi::Env env) -> std::vector<napi_value> {
+    return {Napi::Buffer<char>::Copy(env, data, length), Napi::Number::New(env, length)};
+  });
 }
 
 void JsClient::OnError(OH_NetStack_WebsocketClient* client, OH_NetStack_WebsocketClient_ErrorResult result) {
-  JsClient* js_client = ForCallback(client);
-  if (!js_client) return;
-  Napi::Env env(js_client->env_);
-  Napi::HandleScope scope(env);
-  Napi::Object error_result = Napi::Object::New(env);
-  error_result.Set("errorCode", Napi::Number::New(env, result.errorCode));
-  error_result.Set("errorMessage", Napi::String::New(env, result.errorMessage ? result.errorMessage : ""));
-  js_client->CallJs("onError", {error_result});
+  Dispatch(client, "onError", [&](Napi::Env env) -> std::vector<napi_value> {
+    Napi::Object error_result = Napi::Object::New(env);
+    error_result.Set("errorCode", Napi::Number::New(env, result.errorCode));
+    error_result.Set("errorMessage", Napi::String::New(env, result.errorMessage ? result.errorMessage : ""));
+    return {error_result};
+  });
 }
 
 void JsClient::OnClose(OH_NetStack_WebsocketClient* client, OH_NetStack_WebsocketClient_CloseResult result) {
-  JsClient* js_client = ForCallback(client);
-  if (!js_client) return;
-  Napi::Env env(js_client->env_);
-  Napi::HandleScope scope(env);
-  Napi::Object close_result = Napi::Object::New(env);
-  close_result.Set("code", Napi::Number::New(env, result.code));
-  close_result.Set("reason", Napi::String::New(env, result.reason ? result.reason : ""));
-  js_client->CallJs("onClose", {close_result});
+  Dispatch(client, "onClose", [&](Napi::Env env) -> std::vector<napi_value> {
+    Napi::Object close_result = Napi::Object::New(env);
+    close_result.Set("code", Napi::Number::New(env, result.code));
+    close_result.Set("reason", Napi::String::New(env, result.reason ? result.reason : ""));
+    return {close_result};
+  });
 }
 
 }  // namespace netstack::addon

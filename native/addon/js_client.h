@@ -5,6 +5,8 @@
 
 #include <napi.h>
 
+#include <vector>
+
 #include "net_websocket.h"
 #include "oh_client.h"
 
@@ -45,7 +47,10 @@ class JsClient final : public ClientObserver {
   static void Finalize(napi_env env, void* data, void* hint);
   static JsClient* ForCallback(OH_NetStack_WebsocketClient* client);
   // Calls object()[name](object(), ...args) as a top-level callback of the loop.
-  void CallJs(const char* name, std::initializer_list<napi_value> extra_args);
+  void CallJs(const char* name, const std::vector<napi_value>& extra_args);
+  // Runs one C callback's JS counterpart inside a handle scope; never throws.
+  template <typename MakeArgs>
+  static void Dispatch(OH_NetStack_WebsocketClient* client, const char* name, MakeArgs make_args);
 
   EnvHost* host_;
   napi_env env_;

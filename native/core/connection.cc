@@ -196,7 +196,11 @@ void Connection::Detach() {
       if (resolve_req_) uv_cancel(reinterpret_cast<uv_req_t*>(resolve_req_));
       break;  // OnResolved releases
     case State::kConnecting:
-      if (wsi_) lws_set_timeout(wsi_, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
+      if (wsi_) {
+        lws_set_timeout(wsi_, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
+        // The timeout only takes effect when lws next looks at its timers: wake it now.
+        lws_cancel_service(engine_.context());
+      }
       break;
     case State::kOpen:
       Close(1001, "");

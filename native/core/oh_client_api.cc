@@ -387,7 +387,7 @@ int OH_WebSocketClient_Send(struct WebSocket* client, char* data, size_t length)
 }
 
 int OH_WebSocketClient_Close(struct WebSocket* client, WebSocket_CloseOption options) {
-  return OH_NetStack_WebSocketClient_Close(AsSeedClient(client), options);
+  return OH_NetStack_WebSocketClient_Close(AsSeedClient(client), {options.code, options.reason});
 }
 
 int OH_WebSocketClient_Destroy(struct WebSocket* client) {

@@ -97,8 +97,8 @@ typedef enum OH_Websocket_ErrCode {
 
 /* ---- Later OpenHarmony names: same layouts, same values. ---- */
 
-/* Field names changed (fieldName, requestOptions), so these are distinct structs with
- * the same layout rather than typedefs of the seed structs. */
+/* Distinct structs with the same layouts as the seed's (some field names changed:
+ * fieldName, requestOptions). */
 typedef struct WebSocket_Header {
     const char *fieldName;
     const char *fieldValue;
@@ -109,10 +109,26 @@ typedef struct WebSocket_RequestOptions {
     struct WebSocket_Header *headers;
 } WebSocket_RequestOptions;
 
-typedef struct OH_NetStack_WebsocketClient_CloseResult WebSocket_CloseResult;
-typedef struct OH_NetStack_WebsocketClient_CloseOption WebSocket_CloseOption;
-typedef struct OH_NetStack_WebsocketClient_ErrorResult WebSocket_ErrorResult;
-typedef struct OH_NetStack_WebsocketClient_OpenResult WebSocket_OpenResult;
+/* Tagged like the later OpenHarmony header, so `struct WebSocket_CloseResult` works too. */
+typedef struct WebSocket_CloseResult {
+    uint32_t code;
+    const char *reason;
+} WebSocket_CloseResult;
+
+typedef struct WebSocket_CloseOption {
+    uint32_t code;
+    const char *reason;
+} WebSocket_CloseOption;
+
+typedef struct WebSocket_ErrorResult {
+    uint32_t errorCode;
+    const char *errorMessage;
+} WebSocket_ErrorResult;
+
+typedef struct WebSocket_OpenResult {
+    uint32_t code;
+    const char *reason;
+} WebSocket_OpenResult;
 
 struct WebSocket;
 typedef void (*WebSocket_OnOpenCallback)(struct WebSocket *client, WebSocket_OpenResult openResult);
