@@ -11,8 +11,80 @@ export interface NativeSlist {
   next: NativeSlist | null;
 }
 
+/** TLS settings of one connection (wss only). PEM strings. */
+export interface NativeTlsOptions {
+  /** false: accept any certificate and host name (explicit opt-out). */
+  rejectUnauthorized: boolean;
+  /** Trusted CAs (PEM, any number of certificates); absent: Node's trust store. */
+  ca?: string;
+  /** Client certificate chain and key (PEM) and the key's passphrase. */
+  cert?: string;
+  key?: string;
+  passphrase?: string;
+  /** Name to send in SNI and to verify the certificate against; default: the URL's host. */
+  servername?: string;
+}
+
+export interface NativeSocketOptions {
+  /** ws:// or wss:// URL, already validated. */
+  url: string;
+  /** Extra handshake headers, validated (no CR/LF, token names). */
+  headers: Array<[string, string]>;
+  /** Subprotocols to offer (Sec-WebSocket-Protocol), may be empty. */
+  protocols: string[];
+  /** Origin header value, or '' for none. */
+  origin: string;
+  tls: NativeTlsOptions;
+  /** Largest message accepted, in bytes (0: no limit). Over it: error 1012, close 1009. */
+  maxPayload: number;
+  /** Time allowed from connect() to the 101 response, in ms (0: lws default, 20 s). */
+  handshakeTimeoutMs: number;
+}
+
+/** Events of one NativeSocket, always on the thread that made it, in order. */
+export interface NativeSocketHandlers {
+  /** The handshake completed: the chosen subprotocol ('' if none), the negotiated
+   * extensions ('' if none), the HTTP status (101) and the response headers (lower-case names). */
+  onOpen(protocol: string, extensions: string, status: number, headers: Record<string, string>): void;
+  /** One complete message. A Buffer the handler may keep. */
+  onMessage(data: Buffer, isBinary: boolean): void;
+  /** Every message whose id is <= upToId has been handed to the kernel (left the process). */
+  onSent(upToId: number): void;
+  /** A failure: code is an OH_Websocket_ErrCode (1003 connect/handshake failure, 1009
+   * protocol error, 1012 message too big, ...). For a failed handshake with an HTTP
+   * response, status and headers are given (e.g. 401). onClose always follows. */
+  onError(code: number, message: string, status: number, headers: Record<string, string>): void;
+  /** The connection is gone. code: the close frame's code; 1005 if it had none; 1006 if no
+   * close frame was exchanged. wasClean: a closing handshake took place. Last event. */
+  onClose(code: number, reason: string, wasClean: boolean): void;
+  /** A pong arrived (answer to ping()). */
+  onPong(data: Buffer): void;
+}
+
+/** One connection of the engine: what the TypeScript faces are built on. */
+export interface NativeSocket {
+  /** Queues a message (copied). Returns its id (> 0), or 0 if the socket no longer sends
+   * (closing or closed). Allowed before open: sent once open. */
+  send(data: string | Uint8Array, isBinary: boolean): number;
+  /** Starts the closing handshake after the queued messages. code 0 = no code given: lws
+   * cannot send a close frame without a status, so 1000 is sent. */
+  close(code: number, reason: string): void;
+  /** Drops the connection at once, no closing handshake (onClose 1006 follows). */
+  terminate(): void;
+  /** Sends a ping with up to 125 bytes of payload. */
+  ping(data: Uint8Array): void;
+  /** Bytes queued and not yet handed to the kernel. */
+  readonly bufferedAmount: number;
+}
+
+export interface NativeSocketConstructor {
+  new (options: NativeSocketOptions, handlers: NativeSocketHandlers): NativeSocket;
+}
+
 /** The raw addon surface; lib/native.ts gives it its public types. */
 export interface NativeAddon {
+  /** The engine's connection class (the C mirror above is separate and OH-exact). */
+  NativeSocket: NativeSocketConstructor;
   errorCodes: Record<string, number>;
   construct(
     onOpen: unknown, onMessage: unknown, onError: unknown, onClose: unknown,

@@ -11,6 +11,7 @@
 #include "engine.h"
 #include "env_host.h"
 #include "js_client.h"
+#include "native_socket.h"
 #include "net_websocket.h"
 #include "oh_client.h"
 
@@ -248,6 +249,7 @@ Napi::Object ErrorCodes(Napi::Env env) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData<EnvHost>(new EnvHost(env));
   exports.Set("errorCodes", ErrorCodes(env));
+  exports.Set("NativeSocket", NativeSocket::Define(env));
   exports.Set("construct", Napi::Function::New(env, JsClient::Construct, "construct"));
   exports.Set("addHeader", Napi::Function::New(env, AddHeader, "addHeader"));
   exports.Set("connect", Napi::Function::New(env, Connect, "connect"));

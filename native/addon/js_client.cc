@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "env_host.h"
+#include "js_call.h"
 
 namespace netstack::addon {
 namespace {
@@ -10,12 +11,6 @@ namespace {
 // Marks objects made by this addon's Construct, so a look-alike object is refused (1002).
 const napi_type_tag kClientTypeTag = {0x6e657473746b7773ULL, 0x4f48436c69656e74ULL};
 
-// An exception worth passing on: while a worker is being terminated napi reports a
-// pending exception that has no value (undefined).
-bool IsValue(napi_env env, napi_value value) {
-  napi_valuetype type;
-  return value && napi_typeof(env, value, &type) == napi_ok && type != napi_undefined;
-}
 
 Napi::Value OrNull(Napi::Env env, Napi::Value value) {
   return value.IsFunction() ? value : env.Null();
@@ -122,16 +117,7 @@ void JsClient::CallJs(const char* name, const std::vector<napi_value>& extra_arg
   args.reserve(extra_args.size() + 1);
   args.push_back(self);
   args.insert(args.end(), extra_args.begin(), extra_args.end());
-  // make_callback: runs as a top-level callback (microtasks, async hooks); an exception
-  // thrown by user code goes on to 'uncaughtException' instead of staying pending.
-  napi_value result = nullptr;
-  napi_status status =
-      napi_make_callback(env_, host_->async_context(), self, callback, args.size(), args.data(), &result);
-  if (status == napi_pending_exception) {
-    napi_value error = nullptr;
-    napi_get_and_clear_last_exception(env_, &error);
-    if (IsValue(env_, error)) napi_fatal_exception(env_, error);
-  }
+  CallIntoJs(env_, host_->async_context(), self, callback, args);
 }
 
 template <typename MakeArgs>
@@ -139,17 +125,13 @@ void JsClient::Dispatch(OH_NetStack_WebsocketClient* client, const char* name, M
   JsClient* js_client = ForCallback(client);
   if (!js_client) return;
   napi_env env = js_client->env_;
-  // Raw scope: while a worker is being terminated, napi calls fail (JS cannot run) and
-  // the event is dropped; nothing here may throw past this frame into lws.
-  napi_handle_scope scope = nullptr;
-  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  LoopCallbackScope scope(env);  // nothing here may throw past this frame into lws
+  if (!scope.ok()) return;
   try {
     js_client->CallJs(name, make_args(Napi::Env(env)));
   } catch (const Napi::Error& error) {
-    napi_value value = error.Value();
-    if (IsValue(env, value)) napi_fatal_exception(env, value);  // e.g. a throwing getter
+    ForwardToUncaught(env, error);
   }
-  napi_close_handle_scope(env, scope);
 }
 
 void JsClient::OnOpen(OH_NetStack_WebsocketClient* client, OH_NetStack_WebsocketClient_OpenResult result) {

@@ -3,6 +3,7 @@
 #include <libwebsockets.h>
 
 #include <atomic>
+#include <cctype>
 #include <cstdlib>
 #include <cstring>
 
@@ -89,6 +90,12 @@ void Connection::OnResolved(uv_getaddrinfo_t* req, int status, struct addrinfo* 
     self->ReleaseIfDone();
     return;
   }
+  if (self->terminated_) {
+    self->last_error_ = "closed before the connection was established";
+    self->Fail(self->DescribeFailure());
+    self->ReleaseIfDone();
+    return;
+  }
   if (status != 0 || self->addresses_.empty()) {
     self->Fail("cannot resolve host '" + self->request_.url.host + "': " +
                (status != 0 ? uv_strerror(status) : "no address"));
@@ -102,7 +109,7 @@ void Connection::OnResolved(uv_getaddrinfo_t* req, int status, struct addrinfo* 
 void Connection::ConnectToNextAddress() {
   const WebSocketUrl& url = request_.url;
   const std::string host_header = url.HostHeader();
-  while (next_address_ < addresses_.size()) {
+  while (next_address_ < addresses_.size()) {  // a `break` gives up with last_error_
     const std::string& address = addresses_[next_address_++];
     lws_client_connect_info info;
     std::memset(&info, 0, sizeof info);
@@ -117,6 +124,14 @@ void Connection::ConnectToNextAddress() {
     info.alpn = "http/1.1";
     info.userdata = this;
     info.pwsi = &wsi_;
+    if (url.tls && !request_.tls.IsDefault()) {
+      std::string tls_error;
+      info.vhost = engine_.VhostFor(request_.tls, &tls_error);
+      if (!info.vhost) {
+        last_error_ = tls_error;
+        break;
+      }
+    }
     if (url.tls) {
       info.ssl_connection = LCCSCF_USE_SSL;
       if (!request_.verify_tls) {
@@ -129,6 +144,7 @@ void Connection::ConnectToNextAddress() {
     in_connect_call_ = false;
     if (wsi) {
       wsi_ = wsi;
+      if (!handshake_timer_ && request_.handshake_timeout_ms) StartHandshakeTimer();
       return;
     }
     wsi_ = nullptr;
@@ -146,13 +162,15 @@ std::string Connection::DescribeFailure() const {
 
 void Connection::Fail(const std::string& message) {
   state_ = State::kClosed;
-  if (sink_) sink_->OnError(WEBSOCKET_CONNECTION_ERROR, message);
+  StopHandshakeTimer();
+  if (sink_) sink_->OnError(WEBSOCKET_CONNECTION_ERROR, message, have_response_ ? &response_ : nullptr);
   Finish();
 }
 
 void Connection::Finish() {
   if (finished_) return;
   finished_ = true;
+  StopHandshakeTimer();
   state_ = State::kClosed;
   send_queue_.clear();
   queued_bytes_ = 0;
@@ -162,23 +180,103 @@ void Connection::Finish() {
 }
 
 void Connection::ReleaseIfDone() {
-  if (finished_ && !wsi_ && !resolve_req_ && !retry_scheduled_) engine_.Release(this);  // deletes this
+  if (finished_ && !wsi_ && !resolve_req_ && !retry_scheduled_ && !handshake_timer_) {
+    engine_.Release(this);  // deletes this
+  }
+}
+
+void Connection::StartHandshakeTimer() {
+  handshake_timer_ = new uv_timer_t;
+  uv_timer_init(engine_.loop(), handshake_timer_);
+  handshake_timer_->data = this;
+  uv_timer_start(
+      handshake_timer_,
+      [](uv_timer_t* timer) {
+        auto* self = static_cast<Connection*>(timer->data);
+        if (self->state_ != State::kConnecting) return;
+        self->last_error_ = "the opening handshake timed out after " +
+                            std::to_string(self->request_.handshake_timeout_ms) + " ms";
+        self->next_address_ = self->addresses_.size();  // no other address either
+        self->Fail(self->DescribeFailure());
+        self->KillSoon();
+      },
+      request_.handshake_timeout_ms, 0);
+}
+
+void Connection::StopHandshakeTimer() {
+  if (!handshake_timer_ || timer_closing_) return;
+  timer_closing_ = true;
+  uv_timer_stop(handshake_timer_);
+  uv_close(reinterpret_cast<uv_handle_t*>(handshake_timer_), [](uv_handle_t* handle) {
+    auto* self = static_cast<Connection*>(handle->data);
+    delete reinterpret_cast<uv_timer_t*>(handle);
+    self->handshake_timer_ = nullptr;
+    self->timer_closing_ = false;
+    self->ReleaseIfDone();  // may delete self
+  });
+}
+
+void Connection::KillSoon() {
+  if (!wsi_) return;
+  lws_set_timeout(wsi_, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
+  // The timeout only takes effect when lws next looks at its timers: wake it now.
+  lws_cancel_service(engine_.context());
 }
 
 void Connection::RequestWritable() {
   if (wsi_ && state_ == State::kOpen) lws_callback_on_writable(wsi_);
 }
 
-bool Connection::Send(const uint8_t* data, size_t length, bool binary) {
-  if (finished_ || close_requested_ || state_ == State::kClosing || state_ == State::kClosed) return false;
+uint8_t* Connection::PrepareSend(size_t length, bool binary, uint64_t* id) {
+  if (finished_ || close_requested_ || state_ == State::kClosing || state_ == State::kClosed) return nullptr;
   OutgoingMessage message;
-  message.binary = binary;
+  message.kind = binary ? FrameKind::kBinary : FrameKind::kText;
+  message.id = next_message_id_++;
   message.bytes.resize(LWS_PRE + length);  // lws masks in place and writes its header before the payload
-  if (length) std::memcpy(message.bytes.data() + LWS_PRE, data, length);
   send_queue_.push_back(std::move(message));
   queued_bytes_ += length;
   RequestWritable();
+  *id = send_queue_.back().id;
+  return send_queue_.back().bytes.data() + LWS_PRE;
+}
+
+uint64_t Connection::Send(const uint8_t* data, size_t length, bool binary) {
+  uint64_t id = 0;
+  uint8_t* payload = PrepareSend(length, binary, &id);
+  if (!payload) return 0;
+  if (length) std::memcpy(payload, data, length);
+  return id;
+}
+
+bool Connection::Ping(const uint8_t* data, size_t length) {
+  if (length > 125 || finished_ || close_requested_ || state_ == State::kClosing || state_ == State::kClosed) {
+    return false;
+  }
+  OutgoingMessage message;
+  message.kind = FrameKind::kPing;
+  message.id = 0;
+  message.bytes.resize(LWS_PRE + length);
+  if (length) std::memcpy(message.bytes.data() + LWS_PRE, data, length);
+  send_queue_.push_back(std::move(message));
+  RequestWritable();
   return true;
+}
+
+void Connection::Terminate() {
+  terminated_ = true;
+  switch (state_) {
+    case State::kResolving:
+      if (resolve_req_) uv_cancel(reinterpret_cast<uv_req_t*>(resolve_req_));
+      last_error_ = "terminated";
+      break;
+    case State::kConnecting:
+    case State::kOpen:
+    case State::kClosing:
+      KillSoon();
+      break;
+    case State::kClosed:
+      break;
+  }
 }
 
 void Connection::Close(uint16_t code, std::string reason) {
@@ -196,11 +294,7 @@ void Connection::Detach() {
       if (resolve_req_) uv_cancel(reinterpret_cast<uv_req_t*>(resolve_req_));
       break;  // OnResolved releases
     case State::kConnecting:
-      if (wsi_) {
-        lws_set_timeout(wsi_, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
-        // The timeout only takes effect when lws next looks at its timers: wake it now.
-        lws_cancel_service(engine_.context());
-      }
+      KillSoon();
       break;
     case State::kOpen:
       Close(1001, "");
@@ -250,25 +344,29 @@ int Connection::HandleLwsEvent(lws* wsi, int reason_value, void* in, size_t len)
       return 0;
     }
 
-    case LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH: {
+    case LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH:
       // The response headers are still parsed here (gone once established).
-      char status[64] = {0};  // lws_hdr_copy fails outright if the value does not fit
-      if (lws_hdr_copy(wsi, status, sizeof status, WSI_TOKEN_HTTP) > 0) http_status_ = std::atoi(status);
+      CaptureResponse(wsi);
       return 0;
-    }
+
+    case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
+      if (sink_) sink_->OnPong(static_cast<const uint8_t*>(in), len);
+      return 0;
 
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
       last_error_ = LwsErrorText(in);
+      CaptureResponse(wsi);  // a refused handshake (e.g. 401) still has its headers here
       if (!sink_ || aborted_) {
         Finish();
         return 0;
       }
-      if (state_ == State::kConnecting && next_address_ < addresses_.size()) {
+      if (state_ == State::kConnecting && next_address_ < addresses_.size() && !terminated_) {
         // Try the next address of the name (e.g. ::1 refused, then 127.0.0.1).
         retry_scheduled_ = true;
         engine_.Defer([this] {
           retry_scheduled_ = false;
-          if (!sink_) {
+          if (!sink_ || terminated_) {
+            if (sink_) Fail(DescribeFailure());
             Finish();
             ReleaseIfDone();
             return;
@@ -283,10 +381,14 @@ int Connection::HandleLwsEvent(lws* wsi, int reason_value, void* in, size_t len)
 
     case LWS_CALLBACK_CLIENT_ESTABLISHED: {
       state_ = State::kOpen;
+      StopHandshakeTimer();
       if (sink_) {
         OpenInfo info;
-        info.http_status = http_status_;
+        info.http_status = response_.status ? response_.status : 101;
         info.status_text = StatusText(info.http_status);
+        info.protocol = protocol_;
+        info.extensions = extensions_;
+        info.response = &response_;
         sink_->OnOpen(info);
       }
       if (!send_queue_.empty() || close_requested_) RequestWritable();
@@ -311,6 +413,22 @@ int Connection::HandleLwsEvent(lws* wsi, int reason_value, void* in, size_t len)
 
     case LWS_CALLBACK_CLIENT_CLOSED: {
       state_ = State::kClosed;
+      ReportSent();
+      if (!peer_closed_ && !close_sent_ && lws_get_close_length(wsi) >= 2) {
+        // lws failed the connection itself (the peer broke the protocol) and told the
+        // peer why in its close frame: report that code as an error.
+        const unsigned char* payload = lws_get_close_payload(wsi);
+        int code = (payload[0] << 8) | payload[1];
+        if (sink_) {
+          sink_->OnError(code == LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE ? WEBSOCKET_DATA_LENGTH_EXCEEDS
+                                                                    : WEBSOCKET_PROTOCOL_ERROR,
+                         "the connection was failed with close code " + std::to_string(code) +
+                             (code == 1007 ? " (invalid UTF-8 in a text message or close reason)"
+                              : code == 1002 ? " (the server violated the WebSocket protocol)"
+                                             : ""),
+                         nullptr);
+        }
+      }
       if (sink_) {
         CloseInfo info;
         if (peer_closed_) {
@@ -359,14 +477,14 @@ int Connection::Receive(lws* wsi, const uint8_t* data, size_t len) {
   if (!rx_in_message_) {
     rx_binary_ = lws_frame_is_binary(wsi);
     if (message_complete) {  // the whole message in one piece: no copy
-      if (len > request_.max_message_bytes) goto too_large;
+      if (request_.max_message_bytes && len > request_.max_message_bytes) goto too_large;
       if (sink_) sink_->OnMessage(data, len, rx_binary_);
       return 0;
     }
     rx_in_message_ = true;
     rx_message_.clear();
   }
-  if (rx_message_.size() + len > request_.max_message_bytes) goto too_large;
+  if (request_.max_message_bytes && rx_message_.size() + len > request_.max_message_bytes) goto too_large;
   rx_message_.insert(rx_message_.end(), data, data + len);
   if (message_complete) {
     rx_in_message_ = false;
@@ -382,7 +500,8 @@ too_large:
   if (sink_) {
     sink_->OnError(WEBSOCKET_DATA_LENGTH_EXCEEDS,
                    "a received message exceeds the limit of " + std::to_string(request_.max_message_bytes) +
-                       " bytes");
+                       " bytes",
+                   nullptr);
   }
   static const char kReason[] = "message too big";
   close_sent_ = true;
@@ -393,7 +512,17 @@ too_large:
   return -1;
 }
 
+void Connection::ReportSent() {
+  if (last_written_id_ > last_reported_sent_) {
+    last_reported_sent_ = last_written_id_;
+    if (sink_) sink_->OnSent(last_reported_sent_);
+  }
+}
+
 int Connection::WriteQueued(lws* wsi) {
+  // lws only calls WRITEABLE once its own buffer of a partial write is flushed, so
+  // everything written before has left the process now.
+  ReportSent();
   while (!send_queue_.empty()) {
     if (lws_send_pipe_choked(wsi)) {
       lws_callback_on_writable(wsi);
@@ -401,20 +530,85 @@ int Connection::WriteQueued(lws* wsi) {
     }
     OutgoingMessage& message = send_queue_.front();
     const size_t length = message.bytes.size() - LWS_PRE;
-    int written = lws_write(wsi, message.bytes.data() + LWS_PRE, length,
-                            message.binary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+    lws_write_protocol protocol = message.kind == FrameKind::kPing     ? LWS_WRITE_PING
+                                  : message.kind == FrameKind::kBinary ? LWS_WRITE_BINARY
+                                                                       : LWS_WRITE_TEXT;
+    int written = lws_write(wsi, message.bytes.data() + LWS_PRE, length, protocol);
     if (written < 0) return -1;
-    queued_bytes_ -= length;
+    if (message.kind != FrameKind::kPing) {
+      queued_bytes_ -= length;
+      last_written_id_ = message.id;
+    }
     send_queue_.pop_front();
+  }
+  if (lws_send_pipe_choked(wsi)) {
+    lws_callback_on_writable(wsi);  // report OnSent once lws has flushed the rest
+  } else {
+    ReportSent();
   }
   if (close_requested_ && state_ == State::kOpen) {
     state_ = State::kClosing;
     close_sent_ = true;
+    // lws cannot send a close frame without a status code: "no code" (0) goes out as 1000.
+    if (close_code_ == 0) close_code_ = LWS_CLOSE_STATUS_NORMAL;
     lws_close_reason(wsi, static_cast<lws_close_status>(close_code_),
                      reinterpret_cast<unsigned char*>(close_reason_.data()), close_reason_.size());
     return -1;  // lws sends the close frame and waits for the peer's
   }
   return 0;
+}
+
+namespace {
+
+std::string LowerCaseHeaderName(const char* name, size_t length) {
+  std::string out(name, length);
+  while (!out.empty() && (out.back() == ':' || out.back() == ' ')) out.pop_back();
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+struct CustomHeaderCollector {
+  lws* wsi;
+  HttpResponse* response;
+};
+
+}  // namespace
+
+void Connection::CaptureResponse(lws* wsi) {
+  if (have_response_) return;
+  char status[64] = {0};  // lws_hdr_copy fails outright if the value does not fit
+  if (lws_hdr_copy(wsi, status, sizeof status, WSI_TOKEN_HTTP) <= 0) return;  // no response (yet)
+  have_response_ = true;
+  response_.status = std::atoi(status);
+  std::vector<char> value;
+  for (int token = 0; token < static_cast<int>(_WSI_TOKEN_CLIENT_SENT_PROTOCOLS); ++token) {
+    const auto index = static_cast<lws_token_indexes>(token);
+    if (index == WSI_TOKEN_HTTP) continue;
+    int length = lws_hdr_total_length(wsi, index);
+    if (length <= 0) continue;
+    const char* name = reinterpret_cast<const char*>(lws_token_to_string(index));
+    if (!name || !*name || name[std::strlen(name) - 1] != ':' || name[0] == ':') continue;
+    value.assign(static_cast<size_t>(length) + 1, '\0');
+    if (lws_hdr_copy(wsi, value.data(), length + 1, index) < 0) continue;
+    response_.headers.emplace_back(LowerCaseHeaderName(name, std::strlen(name)), std::string(value.data()));
+  }
+  CustomHeaderCollector collector{wsi, &response_};
+  lws_hdr_custom_name_foreach(
+      wsi,
+      [](const char* name, int name_length, void* opaque) {
+        auto* c = static_cast<CustomHeaderCollector*>(opaque);
+        int length = lws_hdr_custom_length(c->wsi, name, name_length);
+        if (length < 0) return;
+        std::vector<char> buffer(static_cast<size_t>(length) + 1, '\0');
+        if (lws_hdr_custom_copy(c->wsi, buffer.data(), length + 1, name, name_length) < 0) return;
+        c->response->headers.emplace_back(LowerCaseHeaderName(name, static_cast<size_t>(name_length)),
+                                          std::string(buffer.data()));
+      },
+      &collector);
+  for (const auto& header : response_.headers) {
+    if (header.first == "sec-websocket-protocol") protocol_ = header.second;
+    if (header.first == "sec-websocket-extensions") extensions_ = header.second;
+  }
 }
 
 }  // namespace netstack

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "connection_sink.h"
 #include "url.h"
 
 struct lws;
@@ -21,13 +22,26 @@ namespace netstack {
 class Engine;
 class ConnectionSink;
 
+// TLS settings of a connection beyond verify on/off (PEM strings; empty: unset).
+struct TlsProfile {
+  std::string ca;          // trusted CAs; empty: the engine's default store
+  std::string cert;        // client certificate chain
+  std::string key;         // client private key
+  std::string passphrase;  // for an encrypted key
+
+  bool IsDefault() const { return ca.empty() && cert.empty() && key.empty(); }
+  std::string CacheKey() const { return ca + '\0' + cert + '\0' + key + '\0' + passphrase; }
+};
+
 struct ConnectRequest {
   WebSocketUrl url;
   std::vector<std::pair<std::string, std::string>> headers;  // extra handshake headers
   std::string origin;                 // "" sends no Origin header
   std::string protocols;              // comma-separated subprotocols, "" for none
   bool verify_tls = true;             // certificate and host name checks for wss
-  size_t max_message_bytes = 100u * 1024 * 1024;
+  TlsProfile tls;
+  size_t max_message_bytes = 100u * 1024 * 1024;  // 0: no limit
+  uint32_t handshake_timeout_ms = 0;  // 0: lws's own timeouts only
 };
 
 class Connection {
@@ -42,8 +56,19 @@ class Connection {
   void Start();
 
   // Copies the payload into the send queue; written once the connection is open.
-  // False if the connection can no longer send.
-  bool Send(const uint8_t* data, size_t length, bool binary);
+  // Returns the message's id (> 0; ids grow by one), or 0 if the connection can no
+  // longer send. The sink's OnSent reports when it has left the process.
+  uint64_t Send(const uint8_t* data, size_t length, bool binary);
+  // For callers that fill the payload themselves (e.g. encode a string straight into
+  // it): returns a buffer of `length` bytes to write, valid until the next call on this
+  // connection, or nullptr if it can no longer send.
+  uint8_t* PrepareSend(size_t length, bool binary, uint64_t* id);
+
+  // A ping with up to 125 bytes of payload, after the queued messages.
+  bool Ping(const uint8_t* data, size_t length);
+
+  // Drops the connection without a closing handshake (OnClose 1006 follows).
+  void Terminate();
 
   // Starts the closing handshake after the queued messages (at once if not open yet).
   void Close(uint16_t code, std::string reason);
@@ -64,20 +89,27 @@ class Connection {
   static size_t LiveCount();
 
  private:
+  enum class FrameKind : uint8_t { kText, kBinary, kPing };
   struct OutgoingMessage {
     std::vector<uint8_t> bytes;  // LWS_PRE bytes of headroom, then the payload
-    bool binary;
+    FrameKind kind;
+    uint64_t id;
   };
 
   static void OnResolved(uv_getaddrinfo_t* req, int status, struct addrinfo* res);
   void ConnectToNextAddress();
   void Fail(const std::string& message);
   int WriteQueued(lws* wsi);
+  void ReportSent();
   int Receive(lws* wsi, const uint8_t* data, size_t len);
   void Finish();
   void ReleaseIfDone();
   void RequestWritable();
+  void KillSoon();
   std::string DescribeFailure() const;
+  void CaptureResponse(lws* wsi);
+  void StartHandshakeTimer();
+  void StopHandshakeTimer();
 
   Engine& engine_;
   ConnectRequest request_;
@@ -89,13 +121,22 @@ class Connection {
   std::vector<std::string> addresses_;
   size_t next_address_ = 0;
   std::string last_error_;
-  int http_status_ = 0;
+  HttpResponse response_;
+  bool have_response_ = false;
+  std::string protocol_;
+  std::string extensions_;
+  uv_timer_t* handshake_timer_ = nullptr;  // owned; freed in its close callback
+  bool timer_closing_ = false;
   bool retry_scheduled_ = false;
   bool in_connect_call_ = false;  // lws may report errors inside lws_client_connect_via_info
   bool aborted_ = false;          // the engine is shutting down
+  bool terminated_ = false;       // Terminate(): no retry, no more waiting
 
   std::deque<OutgoingMessage> send_queue_;
   size_t queued_bytes_ = 0;
+  uint64_t next_message_id_ = 1;
+  uint64_t last_written_id_ = 0;   // handed to lws (maybe still in lws's own buffer)
+  uint64_t last_reported_sent_ = 0;
 
   std::vector<uint8_t> rx_message_;
   bool rx_binary_ = false;

@@ -5,12 +5,23 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace netstack {
+
+// The server's answer to the opening handshake (also for a refused one, e.g. 401).
+struct HttpResponse {
+  int status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;  // lower-case names
+};
 
 struct OpenInfo {
   int http_status = 0;          // 101
   std::string_view status_text; // "Switching Protocols"
+  std::string_view protocol;    // the subprotocol the server chose, "" if none
+  std::string_view extensions;  // the negotiated extensions, "" if none
+  const HttpResponse* response = nullptr;
 };
 
 struct CloseInfo {
@@ -24,13 +35,17 @@ class ConnectionSink {
   virtual void OnOpen(const OpenInfo& info) = 0;
   // One call per complete message; data is valid only during the call.
   virtual void OnMessage(const uint8_t* data, size_t length, bool binary) = 0;
-  // oh_code is one of OH_Websocket_ErrCode.
-  virtual void OnError(int oh_code, const std::string& message) = 0;
+  // oh_code is one of OH_Websocket_ErrCode. response: the HTTP answer when the
+  // handshake was refused (nullptr otherwise).
+  virtual void OnError(int oh_code, const std::string& message, const HttpResponse* response) = 0;
   virtual void OnClose(const CloseInfo& info) = 0;
   // Last call: the connection ended (after OnClose, or after OnError if it never opened).
   virtual void OnFinished() = 0;
   // The engine is going away (process or worker teardown): no user code may run now.
   virtual void OnEngineShutdown() = 0;
+  // Every message with an id <= up_to_id has been handed to the kernel.
+  virtual void OnSent(uint64_t /*up_to_id*/) {}
+  virtual void OnPong(const uint8_t* /*data*/, size_t /*length*/) {}
 
  protected:
   ~ConnectionSink() = default;

@@ -1,6 +1,7 @@
 #include "engine.h"
 
 #include <libwebsockets.h>
+#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "connection.h"
+#include "connection_sink.h"
 
 namespace netstack {
 namespace {
@@ -30,6 +32,7 @@ int EngineLwsCallback(lws* wsi, lws_callback_reasons reason, void* user, void* i
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
     case LWS_CALLBACK_CLIENT_ESTABLISHED:
     case LWS_CALLBACK_CLIENT_RECEIVE:
+    case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
     case LWS_CALLBACK_CLIENT_WRITEABLE:
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
     case LWS_CALLBACK_CLIENT_CLOSED:
@@ -120,17 +123,12 @@ bool Engine::Init() {
   return true;
 }
 
-void Engine::LoadTrustStore(void* ssl_ctx_ptr) {
-  auto* ssl_ctx = static_cast<SSL_CTX*>(ssl_ctx_ptr);
-  std::string pem = config_.trusted_ca_pem ? config_.trusted_ca_pem() : std::string();
-  if (pem.empty()) {
-    SSL_CTX_set_default_verify_paths(ssl_ctx);
-    return;
-  }
-  // Replace whatever lws loaded with exactly the given certificates, so wss trusts
-  // what Node's tls trusts and nothing from a directory lws guessed.
+namespace {
+
+// Every certificate of a PEM bundle into a new store (lws itself would take only the first).
+X509_STORE* StoreFromPem(const std::string& pem) {
   X509_STORE* store = X509_STORE_new();
-  if (!store) return;
+  if (!store) return nullptr;
   BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
   if (bio) {
     while (X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
@@ -139,7 +137,98 @@ void Engine::LoadTrustStore(void* ssl_ctx_ptr) {
     }
     BIO_free(bio);
   }
-  SSL_CTX_set_cert_store(ssl_ctx, store);  // takes ownership
+  ERR_clear_error();  // the end of the bundle reads as an error
+  return store;
+}
+
+int PassphraseCallback(char* buffer, int size, int /*rwflag*/, void* user) {
+  const auto* passphrase = static_cast<const std::string*>(user);
+  int length = static_cast<int>(passphrase->size());
+  if (length > size) return -1;
+  std::memcpy(buffer, passphrase->data(), static_cast<size_t>(length));
+  return length;
+}
+
+// The client certificate chain and key of a profile; "" on success, else why not.
+std::string UseClientCertificate(SSL_CTX* ssl_ctx, const TlsProfile& profile) {
+  if (profile.cert.empty() != profile.key.empty()) return "a client certificate needs both cert and key";
+  if (profile.cert.empty()) return std::string();
+  BIO* bio = BIO_new_mem_buf(profile.cert.data(), static_cast<int>(profile.cert.size()));
+  X509* leaf = bio ? PEM_read_bio_X509(bio, nullptr, nullptr, nullptr) : nullptr;
+  if (!leaf || SSL_CTX_use_certificate(ssl_ctx, leaf) != 1) {
+    if (leaf) X509_free(leaf);
+    if (bio) BIO_free(bio);
+    ERR_clear_error();
+    return "the client certificate (cert) is not a PEM certificate";
+  }
+  X509_free(leaf);
+  while (X509* extra = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
+    if (SSL_CTX_add_extra_chain_cert(ssl_ctx, extra) != 1) X509_free(extra);  // owned on success
+  }
+  BIO_free(bio);
+  ERR_clear_error();
+
+  bio = BIO_new_mem_buf(profile.key.data(), static_cast<int>(profile.key.size()));
+  EVP_PKEY* key = bio ? PEM_read_bio_PrivateKey(bio, nullptr, PassphraseCallback,
+                                                const_cast<std::string*>(&profile.passphrase))
+                      : nullptr;
+  if (bio) BIO_free(bio);
+  if (!key) {
+    ERR_clear_error();
+    return profile.passphrase.empty()
+               ? "the client key could not be read (not PEM, or encrypted: give its passphrase)"
+               : "the client key could not be decrypted: wrong passphrase?";
+  }
+  int ok = SSL_CTX_use_PrivateKey(ssl_ctx, key);
+  EVP_PKEY_free(key);
+  if (ok != 1 || SSL_CTX_check_private_key(ssl_ctx) != 1) {
+    ERR_clear_error();
+    return "the client key does not match the client certificate";
+  }
+  return std::string();
+}
+
+}  // namespace
+
+void Engine::LoadTrustStore(void* ssl_ctx_ptr) {
+  auto* ssl_ctx = static_cast<SSL_CTX*>(ssl_ctx_ptr);
+  const TlsProfile* profile = profile_being_loaded_;
+  // Replace whatever lws loaded with exactly these certificates: wss trusts what Node's
+  // tls trusts (or the user's ca), never a directory lws guessed.
+  std::string pem;
+  if (profile && !profile->ca.empty()) pem = profile->ca;
+  else if (config_.trusted_ca_pem) pem = config_.trusted_ca_pem();
+  if (pem.empty()) {
+    SSL_CTX_set_default_verify_paths(ssl_ctx);
+  } else if (X509_STORE* store = StoreFromPem(pem)) {
+    SSL_CTX_set_cert_store(ssl_ctx, store);  // takes ownership
+  }
+  if (profile) profile_error_ = UseClientCertificate(ssl_ctx, *profile);
+}
+
+lws_vhost* Engine::VhostFor(const TlsProfile& profile, std::string* error) {
+  std::string key = profile.CacheKey();
+  auto found = tls_vhosts_.find(key);
+  if (found != tls_vhosts_.end()) return found->second;
+
+  lws_context_creation_info info;
+  std::memset(&info, 0, sizeof info);
+  std::string name = "tls-" + std::to_string(tls_vhosts_.size() + 1);
+  info.vhost_name = name.c_str();
+  info.port = CONTEXT_PORT_NO_LISTEN;
+  info.protocols = kProtocols;
+  info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+  profile_being_loaded_ = &profile;
+  profile_error_.clear();
+  lws_vhost* vhost = lws_create_vhost(context_, &info);
+  profile_being_loaded_ = nullptr;
+  if (!vhost || !profile_error_.empty()) {
+    *error = profile_error_.empty() ? "the TLS settings could not be applied" : profile_error_;
+    // A vhost that failed its TLS set-up is left to lws; it is never used.
+    return nullptr;
+  }
+  tls_vhosts_.emplace(std::move(key), vhost);
+  return vhost;
 }
 
 Connection* Engine::Connect(ConnectRequest request, ConnectionSink* sink) {

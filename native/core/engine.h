@@ -13,12 +13,14 @@
 
 struct lws;
 struct lws_context;
+struct lws_vhost;
 
 namespace netstack {
 
 class Connection;
 class ConnectionSink;
 struct ConnectRequest;
+struct TlsProfile;
 
 struct EngineConfig {
   // PEM certificates trusted for wss:// (Node's store in the addon). Empty: the
@@ -59,6 +61,10 @@ class Engine {
   // lws asks for the client trust store of its SSL_CTX (an SSL_CTX*).
   void LoadTrustStore(void* ssl_ctx);
 
+  // The lws vhost whose client SSL_CTX carries this profile's CAs and client certificate
+  // (made once per distinct profile). nullptr with *error set if they cannot be used.
+  lws_vhost* VhostFor(const TlsProfile& profile, std::string* error);
+
  private:
   explicit Engine(uv_loop_t* loop, EngineConfig config);
   bool Init();
@@ -66,6 +72,9 @@ class Engine {
 
   uv_loop_t* loop_;
   EngineConfig config_;
+  std::unordered_map<std::string, lws_vhost*> tls_vhosts_;
+  const TlsProfile* profile_being_loaded_ = nullptr;  // set while lws builds a vhost's SSL_CTX
+  std::string profile_error_;
   lws_context* context_ = nullptr;
   std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;
   bool shutting_down_ = false;

@@ -96,7 +96,7 @@ class ClientRecord final : public ConnectionSink {
     pub_.onMessage(&pub_, message_scratch_.data(), static_cast<uint32_t>(length));
   }
 
-  void OnError(int oh_code, const std::string& message) override {
+  void OnError(int oh_code, const std::string& message, const HttpResponse* /*response*/) override {
     if (!pub_.onError) return;
     OH_NetStack_WebsocketClient_ErrorResult result{static_cast<uint32_t>(oh_code), message.c_str()};
     CallbackScope scope(this);

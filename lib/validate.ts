@@ -1,0 +1,144 @@
+// Argument checks shared by the three faces. Each check throws the error its caller makes
+// (a DOMException for the WHATWG class, a WebSocketError for the others), so every face
+// rejects bad input synchronously with its own standard error.
+
+/** Makes the error a check throws; `kind` says what kind of mistake it is. */
+export type ErrorFactory = (message: string, kind: 'syntax' | 'range' | 'type') => Error;
+
+/** ws:// or wss:// URL, http(s) mapped to ws(s), no fragment. */
+export function parseWebSocketUrl(input: string | URL, fail: ErrorFactory): URL {
+  const text = typeof input === 'string' ? input : input instanceof URL ? input.href : String(input);
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw fail(`"${text}" is not a valid URL: give an absolute ws:// or wss:// URL.`, 'syntax');
+  }
+  if (url.protocol === 'http:') url.protocol = 'ws:';
+  else if (url.protocol === 'https:') url.protocol = 'wss:';
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
+    throw fail(`"${text}" has the scheme "${url.protocol}"; a WebSocket URL must use ws:, wss:, http: or https:.`, 'syntax');
+  }
+  if (url.hash !== '' || text.includes('#')) {
+    throw fail(`"${text}" has a fragment (#...); WebSocket URLs cannot have one: remove it.`, 'syntax');
+  }
+  if (url.hostname === '') throw fail(`"${text}" has no host.`, 'syntax');
+  return url;
+}
+
+// RFC 7230 token characters.
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+export function isToken(value: string): boolean {
+  return TOKEN.test(value);
+}
+
+/** Subprotocols: tokens, no duplicates (WHATWG: SyntaxError otherwise). */
+export function checkProtocols(protocols: readonly string[], fail: ErrorFactory): string[] {
+  const seen = new Set<string>();
+  for (const protocol of protocols) {
+    if (typeof protocol !== 'string' || !isToken(protocol)) {
+      throw fail(`The subprotocol ${JSON.stringify(protocol)} is not a valid token (letters, digits and !#$%&'*+-.^_\`|~ only).`, 'syntax');
+    }
+    if (seen.has(protocol)) throw fail(`The subprotocol "${protocol}" is given twice: list each one once.`, 'syntax');
+    seen.add(protocol);
+  }
+  return [...seen];
+}
+
+// Headers the engine writes itself; setting them would break the handshake.
+const RESERVED_HEADERS = new Map<string, string>([
+  ['host', 'the engine sends Host from the URL'],
+  ['connection', 'the engine sends Connection: Upgrade'],
+  ['upgrade', 'the engine sends Upgrade: websocket'],
+  ['sec-websocket-key', 'the engine makes the key'],
+  ['sec-websocket-version', 'the engine sends version 13'],
+  ['sec-websocket-extensions', 'the engine negotiates extensions'],
+  ['sec-websocket-protocol', 'give subprotocols as the protocols argument instead'],
+]);
+
+/**
+ * Handshake headers: token names, values without CR, LF or NUL, none the engine sets itself.
+ * An Origin header is taken out and returned as `origin`.
+ */
+export function checkHeaders(
+  headers: Iterable<readonly [string, unknown]>, fail: ErrorFactory,
+): { headers: Array<[string, string]>; origin: string | undefined } {
+  const result: Array<[string, string]> = [];
+  let origin: string | undefined;
+  for (const [name, rawValue] of headers) {
+    if (typeof name !== 'string' || !isToken(name)) {
+      throw fail(`The header name ${JSON.stringify(name)} is not a valid token: header names cannot hold spaces, colons, CR or LF.`, 'syntax');
+    }
+    const value = Array.isArray(rawValue) ? rawValue.map(String).join(', ') : String(rawValue);
+    if (/[\r\n\0]/.test(value)) {
+      throw fail(`The value of the header "${name}" holds CR, LF or NUL: remove them (they would split the request).`, 'syntax');
+    }
+    const lower = name.toLowerCase();
+    const why = RESERVED_HEADERS.get(lower);
+    if (why !== undefined) throw fail(`The header "${name}" cannot be set: ${why}.`, 'syntax');
+    if (lower === 'origin') {
+      origin = value;
+      continue;
+    }
+    result.push([name, value.trim()]);
+  }
+  return { headers: result, origin };
+}
+
+/** Header entries from a plain object, a Map, a Headers-like iterable or an array of pairs. */
+export function headerEntries(headers: unknown, fail: ErrorFactory): Array<readonly [string, unknown]> {
+  if (headers === undefined || headers === null) return [];
+  if (typeof headers !== 'object') throw fail('headers must be an object of name: value pairs.', 'type');
+  const iterable = headers as { [Symbol.iterator]?: unknown };
+  if (typeof iterable[Symbol.iterator] === 'function') {
+    return [...(headers as Iterable<unknown>)].map((entry) => {
+      if (!Array.isArray(entry) || entry.length !== 2) throw fail('header entries must be [name, value] pairs.', 'type');
+      return [String(entry[0]), entry[1]] as const;
+    });
+  }
+  return Object.entries(headers as Record<string, unknown>).filter(([, value]) => value !== undefined);
+}
+
+/** Close codes a client may send (RFC 6455 7.4): 1000-1003, 1007-1014, 3000-4999. */
+export function isSendableCloseCode(code: number): boolean {
+  if (code >= 3000 && code <= 4999) return true;
+  return code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006;
+}
+
+/** The UTF-8 length of a string taken as a USVString (lone surrogates count as U+FFFD). */
+export function utf8Length(text: string): number {
+  return Buffer.byteLength(text, 'utf8');
+}
+
+/** A string made well-formed (lone surrogates replaced by U+FFFD), as WebIDL's USVString. */
+export function toUSVString(value: unknown): string {
+  const text = String(value);
+  // Only strings with surrogates can be ill-formed; the round trip replaces the lone ones.
+  return /[\uD800-\uDFFF]/.test(text) ? Buffer.from(text, 'utf8').toString('utf8') : text;
+}
+
+/** A non-negative integer option (ms, bytes); `undefined` gives `fallback`. */
+export function nonNegativeInteger(name: string, value: unknown, fallback: number, fail: ErrorFactory, max = Number.MAX_SAFE_INTEGER): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
+    throw fail(`${name} must be an integer from 0 to ${max}; got ${String(value)}.`, 'range');
+  }
+  return value;
+}
+
+/** PEM text from a string, a Buffer or an array of them (several certificates). */
+export function pemText(name: string, value: unknown, fail: ErrorFactory): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  const parts = Array.isArray(value) ? value : [value];
+  const texts = parts.map((part) => {
+    if (typeof part === 'string') return part;
+    if (part instanceof Uint8Array) return Buffer.from(part.buffer, part.byteOffset, part.byteLength).toString('latin1');
+    throw fail(`${name} must be PEM text: a string, a Buffer or an array of them.`, 'type');
+  });
+  const text = texts.join('\n');
+  if (!text.includes('-----BEGIN ')) {
+    throw fail(`${name} is not PEM ("-----BEGIN ..." missing): only PEM is supported; convert DER with \`openssl x509 -inform der\`.`, 'type');
+  }
+  return text;
+}

@@ -1,0 +1,271 @@
+#include "native_socket.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "connection.h"
+#include "engine.h"
+#include "env_host.h"
+#include "js_call.h"
+#include "url.h"
+
+namespace netstack::addon {
+namespace {
+
+const char* const kHandlerNames[] = {"onOpen", "onMessage", "onError", "onClose", "onSent", "onPong"};
+
+std::string StringProperty(Napi::Object object, const char* name) {
+  Napi::Value value = object.Get(name);
+  return value.IsString() ? value.As<Napi::String>().Utf8Value() : std::string();
+}
+
+double NumberProperty(Napi::Object object, const char* name, double fallback) {
+  Napi::Value value = object.Get(name);
+  return value.IsNumber() ? value.As<Napi::Number>().DoubleValue() : fallback;
+}
+
+Napi::Object HeadersObject(Napi::Env env, const HttpResponse* response) {
+  Napi::Object headers = Napi::Object::New(env);
+  if (!response) return headers;
+  for (const auto& header : response->headers) {
+    Napi::Value existing = headers.Get(header.first);
+    std::string value = existing.IsString() ? existing.As<Napi::String>().Utf8Value() + ", " + header.second
+                                            : header.second;
+    headers.Set(header.first, value);
+  }
+  return headers;
+}
+
+// The bytes of a Buffer/TypedArray/DataView/ArrayBuffer; false for anything else.
+bool BytesOf(Napi::Value value, const uint8_t** data, size_t* length) {
+  if (value.IsArrayBuffer()) {
+    auto buffer = value.As<Napi::ArrayBuffer>();
+    *data = static_cast<const uint8_t*>(buffer.Data());
+    *length = buffer.ByteLength();
+  } else if (value.IsTypedArray()) {
+    auto array = value.As<Napi::TypedArray>();
+    *data = static_cast<const uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset();
+    *length = array.ByteLength();
+  } else if (value.IsDataView()) {
+    auto view = value.As<Napi::DataView>();
+    *data = static_cast<const uint8_t*>(view.Data());
+    *length = view.ByteLength();
+  } else {
+    return false;
+  }
+  return true;
+}
+
+ConnectRequest RequestFromOptions(Napi::Env env, Napi::Object options) {
+  ConnectRequest request;
+  std::optional<WebSocketUrl> url = ParseWebSocketUrl(StringProperty(options, "url"));
+  if (!url) throw Napi::TypeError::New(env, "NativeSocket: options.url is not a ws:// or wss:// URL");
+  request.url = std::move(*url);
+
+  Napi::Value headers = options.Get("headers");
+  if (headers.IsArray()) {
+    Napi::Array list = headers.As<Napi::Array>();
+    for (uint32_t i = 0; i < list.Length(); ++i) {
+      Napi::Value pair = list.Get(i);
+      if (!pair.IsArray()) continue;
+      Napi::Array entry = pair.As<Napi::Array>();
+      request.headers.emplace_back(entry.Get(0u).ToString().Utf8Value(), entry.Get(1u).ToString().Utf8Value());
+    }
+  }
+  Napi::Value protocols = options.Get("protocols");
+  if (protocols.IsArray()) {
+    Napi::Array list = protocols.As<Napi::Array>();
+    for (uint32_t i = 0; i < list.Length(); ++i) {
+      if (!request.protocols.empty()) request.protocols += ", ";
+      request.protocols += list.Get(i).ToString().Utf8Value();
+    }
+  }
+  request.origin = StringProperty(options, "origin");
+
+  Napi::Value tls_value = options.Get("tls");
+  if (tls_value.IsObject()) {
+    Napi::Object tls = tls_value.As<Napi::Object>();
+    Napi::Value reject = tls.Get("rejectUnauthorized");
+    request.verify_tls = !reject.IsBoolean() || reject.As<Napi::Boolean>().Value();
+    request.tls.ca = StringProperty(tls, "ca");
+    request.tls.cert = StringProperty(tls, "cert");
+    request.tls.key = StringProperty(tls, "key");
+    request.tls.passphrase = StringProperty(tls, "passphrase");
+    std::string servername = StringProperty(tls, "servername");
+    if (!servername.empty() && servername != request.url.host) {
+      throw Napi::Error::New(env, "NativeSocket: tls.servername other than the URL's host is not supported yet");
+    }
+  }
+  double max_payload = NumberProperty(options, "maxPayload", 100.0 * 1024 * 1024);
+  request.max_message_bytes = max_payload > 0 ? static_cast<size_t>(max_payload) : 0;
+  double timeout = NumberProperty(options, "handshakeTimeoutMs", 0);
+  request.handshake_timeout_ms = timeout > 0 ? static_cast<uint32_t>(std::min(timeout, 4.0e9)) : 0;
+  return request;
+}
+
+}  // namespace
+
+Napi::Function NativeSocket::Define(Napi::Env env) {
+  return DefineClass(env, "NativeSocket",
+                     {
+                         InstanceMethod<&NativeSocket::Send>("send"),
+                         InstanceMethod<&NativeSocket::Close>("close"),
+                         InstanceMethod<&NativeSocket::Terminate>("terminate"),
+                         InstanceMethod<&NativeSocket::Ping>("ping"),
+                         InstanceAccessor<&NativeSocket::BufferedAmount>("bufferedAmount"),
+                     });
+}
+
+NativeSocket::NativeSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeSocket>(info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsObject() || !info[1].IsObject()) {
+    throw Napi::TypeError::New(env, "NativeSocket(options, handlers): both must be objects");
+  }
+  ConnectRequest request = RequestFromOptions(env, info[0].As<Napi::Object>());
+  Napi::Object handlers = info[1].As<Napi::Object>();
+  for (int i = 0; i < kHandlerCount; ++i) {
+    Napi::Value fn = handlers.Get(kHandlerNames[i]);
+    if (fn.IsFunction()) handler_functions_[i] = Napi::Persistent(fn.As<Napi::Function>());
+  }
+  handlers_ = Napi::Persistent(handlers);
+
+  host_ = env.GetInstanceData<EnvHost>();
+  Engine* engine = host_ ? host_->GetEngine() : nullptr;
+  if (env.IsExceptionPending()) throw env.GetAndClearPendingException();  // the trust store provider threw
+  if (!engine) throw Napi::Error::New(env, "NativeSocket: the WebSocket engine could not be started");
+  connection_ = engine->Connect(std::move(request), this);
+  if (!connection_) throw Napi::Error::New(env, "NativeSocket: the WebSocket engine is shutting down");
+  Ref();  // pinned until the connection finishes
+  pinned_ = true;
+}
+
+NativeSocket::~NativeSocket() {
+  if (connection_) connection_->Detach();
+}
+
+Napi::Value NativeSocket::Send(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!connection_) return Napi::Number::New(env, 0);
+  const bool binary = info[1].ToBoolean().Value();
+  uint64_t id = 0;
+  if (info[0].IsString()) {
+    // Encode the string straight into the frame buffer: one copy.
+    napi_value text = info[0];
+    size_t length = 0;
+    napi_get_value_string_utf8(env, text, nullptr, 0, &length);
+    uint8_t* payload = connection_->PrepareSend(length, binary, &id);
+    if (payload && length) {
+      // napi writes a terminating NUL: give it a scratch copy when the payload is exact.
+      std::vector<char> scratch(length + 1);
+      napi_get_value_string_utf8(env, text, scratch.data(), scratch.size(), nullptr);
+      std::memcpy(payload, scratch.data(), length);
+    }
+  } else {
+    const uint8_t* data = nullptr;
+    size_t length = 0;
+    if (!BytesOf(info[0], &data, &length)) {
+      throw Napi::TypeError::New(env, "send(data): data must be a string, Buffer, TypedArray, DataView or ArrayBuffer");
+    }
+    id = connection_->Send(data, length, binary);
+  }
+  return Napi::Number::New(env, static_cast<double>(id));
+}
+
+Napi::Value NativeSocket::Close(const Napi::CallbackInfo& info) {
+  if (connection_) {
+    uint32_t code = info[0].IsNumber() ? info[0].As<Napi::Number>().Uint32Value() : 0;
+    std::string reason = info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : std::string();
+    connection_->Close(static_cast<uint16_t>(code), std::move(reason));
+  }
+  return info.Env().Undefined();
+}
+
+Napi::Value NativeSocket::Terminate(const Napi::CallbackInfo& info) {
+  if (connection_) connection_->Terminate();
+  return info.Env().Undefined();
+}
+
+Napi::Value NativeSocket::Ping(const Napi::CallbackInfo& info) {
+  const uint8_t* data = nullptr;
+  size_t length = 0;
+  if (!info[0].IsUndefined() && !BytesOf(info[0], &data, &length)) {
+    throw Napi::TypeError::New(info.Env(), "ping(data): data must be a Buffer or TypedArray");
+  }
+  if (length > 125) throw Napi::RangeError::New(info.Env(), "ping(data): at most 125 bytes");
+  bool queued = connection_ && connection_->Ping(data, length);
+  return Napi::Boolean::New(info.Env(), queued);
+}
+
+Napi::Value NativeSocket::BufferedAmount(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), connection_ ? static_cast<double>(connection_->buffered_bytes()) : 0);
+}
+
+template <typename MakeArgs>
+void NativeSocket::Emit(Handler which, MakeArgs make_args) {
+  if (handler_functions_[which].IsEmpty() || !host_ || host_->tearing_down()) return;
+  napi_env env = Env();
+  LoopCallbackScope scope(env);  // nothing here may throw past this frame into lws
+  if (!scope.ok()) return;
+  try {
+    std::vector<napi_value> args = make_args(Napi::Env(env));
+    CallIntoJs(env, host_->async_context(), handlers_.Value(), handler_functions_[which].Value(), args);
+  } catch (const Napi::Error& error) {
+    ForwardToUncaught(env, error);
+  }
+}
+
+void NativeSocket::OnOpen(const OpenInfo& info) {
+  Emit(kOnOpen, [&](Napi::Env env) -> std::vector<napi_value> {
+    return {Napi::String::New(env, info.protocol.data(), info.protocol.size()),
+            Napi::String::New(env, info.extensions.data(), info.extensions.size()),
+            Napi::Number::New(env, info.http_status), HeadersObject(env, info.response)};
+  });
+}
+
+void NativeSocket::OnMessage(const uint8_t* data, size_t length, bool binary) {
+  Emit(kOnMessage, [&](Napi::Env env) -> std::vector<napi_value> {
+    return {Napi::Buffer<uint8_t>::Copy(env, data, length), Napi::Boolean::New(env, binary)};
+  });
+}
+
+void NativeSocket::OnError(int oh_code, const std::string& message, const HttpResponse* response) {
+  Emit(kOnError, [&](Napi::Env env) -> std::vector<napi_value> {
+    return {Napi::Number::New(env, oh_code), Napi::String::New(env, message),
+            Napi::Number::New(env, response ? response->status : 0), HeadersObject(env, response)};
+  });
+}
+
+void NativeSocket::OnClose(const CloseInfo& info) {
+  Emit(kOnClose, [&](Napi::Env env) -> std::vector<napi_value> {
+    return {Napi::Number::New(env, info.code), Napi::String::New(env, info.reason.data(), info.reason.size()),
+            Napi::Boolean::New(env, info.clean)};
+  });
+}
+
+void NativeSocket::OnSent(uint64_t up_to_id) {
+  Emit(kOnSent, [&](Napi::Env env) -> std::vector<napi_value> {
+    return {Napi::Number::New(env, static_cast<double>(up_to_id))};
+  });
+}
+
+void NativeSocket::OnPong(const uint8_t* data, size_t length) {
+  Emit(kOnPong, [&](Napi::Env env) -> std::vector<napi_value> {
+    return {Napi::Buffer<uint8_t>::Copy(env, data, length)};
+  });
+}
+
+void NativeSocket::OnFinished() {
+  connection_ = nullptr;
+  if (pinned_ && host_ && !host_->tearing_down()) {
+    pinned_ = false;
+    Unref();
+  }
+}
+
+void NativeSocket::OnEngineShutdown() { connection_ = nullptr; }  // no JS may run now
+
+}  // namespace netstack::addon

@@ -1,0 +1,55 @@
+// NativeSocket: one engine connection as a JS object, for the TypeScript faces
+// (WebSocket, createWebSocket). The Connection belongs to the Engine; this object only
+// points at it until the connection finishes, and keeps itself alive (pinned) meanwhile
+// so that events always have somewhere to go.
+#pragma once
+
+#include <napi.h>
+
+#include "connection_sink.h"
+
+namespace netstack {
+class Connection;
+}
+
+namespace netstack::addon {
+
+class EnvHost;
+
+class NativeSocket final : public Napi::ObjectWrap<NativeSocket>, public ConnectionSink {
+ public:
+  static Napi::Function Define(Napi::Env env);
+  explicit NativeSocket(const Napi::CallbackInfo& info);
+  ~NativeSocket() override;
+
+  // ConnectionSink
+  void OnOpen(const OpenInfo& info) override;
+  void OnMessage(const uint8_t* data, size_t length, bool binary) override;
+  void OnError(int oh_code, const std::string& message, const HttpResponse* response) override;
+  void OnClose(const CloseInfo& info) override;
+  void OnFinished() override;
+  void OnEngineShutdown() override;
+  void OnSent(uint64_t up_to_id) override;
+  void OnPong(const uint8_t* data, size_t length) override;
+
+ private:
+  enum Handler { kOnOpen, kOnMessage, kOnError, kOnClose, kOnSent, kOnPong, kHandlerCount };
+
+  Napi::Value Send(const Napi::CallbackInfo& info);
+  Napi::Value Close(const Napi::CallbackInfo& info);
+  Napi::Value Terminate(const Napi::CallbackInfo& info);
+  Napi::Value Ping(const Napi::CallbackInfo& info);
+  Napi::Value BufferedAmount(const Napi::CallbackInfo& info);
+
+  // Calls handler `which` with the values make_args builds; never throws.
+  template <typename MakeArgs>
+  void Emit(Handler which, MakeArgs make_args);
+
+  EnvHost* host_ = nullptr;
+  Connection* connection_ = nullptr;  // owned by the engine; null once finished
+  Napi::ObjectReference handlers_;
+  Napi::FunctionReference handler_functions_[kHandlerCount];
+  bool pinned_ = false;
+};
+
+}  // namespace netstack::addon
