@@ -423,6 +423,30 @@ describe('early returns with their exact codes', () => {
     expect([OK, HAVE_NO_CONNECT_CONTEXT]).toContain(Destroy(client));
   });
 
+  test('a host name is resolved off the loop thread: localhost connects', async () => {
+    const rec = new Recorder();
+    const client = make(rec);
+    // The ws server listens on 127.0.0.1 only: if localhost resolves to ::1 first, the
+    // client must fall back to the next address.
+    expect(Connect(client, server.url.replace('127.0.0.1', 'localhost'), client.RequestOptions)).toBe(OK);
+    await rec.waitFor('open');
+    expect(Destroy(client)).toBe(OK);
+  });
+
+  test('a name that does not resolve gives onError 1003 saying so, and the loop kept turning', async () => {
+    const rec = new Recorder();
+    const client = make(rec);
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 1);
+    expect(Connect(client, 'ws://no-such-host.invalid/', client.RequestOptions)).toBe(OK);
+    const [error] = await rec.waitFor('error');
+    clearInterval(ticker);
+    expect(error).toMatchObject({ type: 'error', result: { errorCode: 1003 } });
+    expect(error.result.errorMessage).toContain('resolve');
+    expect(ticks).toBeGreaterThan(0);
+    expect(Destroy(client)).toBe(OK);
+  });
+
   test('http:// URLs are taken as ws:// (as OpenHarmony and WHATWG do)', async () => {
     const rec = new Recorder();
     const client = make(rec);
