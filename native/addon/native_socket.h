@@ -6,6 +6,8 @@
 
 #include <napi.h>
 
+#include <vector>
+
 #include "connection_sink.h"
 
 namespace netstack {
@@ -24,7 +26,7 @@ class NativeSocket final : public Napi::ObjectWrap<NativeSocket>, public Connect
 
   // ConnectionSink
   void OnOpen(const OpenInfo& info) override;
-  void OnMessage(const uint8_t* data, size_t length, bool binary) override;
+  void OnMessage(const uint8_t* data, size_t length, bool binary, std::vector<uint8_t>* owned) override;
   void OnError(int oh_code, const std::string& message, const HttpResponse* response) override;
   void OnClose(const CloseInfo& info) override;
   void OnFinished() override;

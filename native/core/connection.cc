@@ -12,6 +12,8 @@
 #include "oh_error_codes.h"
 
 namespace netstack {
+static_assert(Connection::LWS_PRE_BYTES == LWS_PRE, "the send headroom must be lws's LWS_PRE");
+
 namespace {
 
 std::atomic<size_t> g_live_connections{0};
@@ -232,12 +234,13 @@ uint8_t* Connection::PrepareSend(size_t length, bool binary, uint64_t* id) {
   OutgoingMessage message;
   message.kind = binary ? FrameKind::kBinary : FrameKind::kText;
   message.id = next_message_id_++;
-  message.bytes.resize(LWS_PRE + length);  // lws masks in place and writes its header before the payload
+  message.bytes.reset(new uint8_t[LWS_PRE + length]);
+  message.length = length;
   send_queue_.push_back(std::move(message));
   queued_bytes_ += length;
   RequestWritable();
   *id = send_queue_.back().id;
-  return send_queue_.back().bytes.data() + LWS_PRE;
+  return send_queue_.back().payload();
 }
 
 uint64_t Connection::Send(const uint8_t* data, size_t length, bool binary) {
@@ -255,8 +258,9 @@ bool Connection::Ping(const uint8_t* data, size_t length) {
   OutgoingMessage message;
   message.kind = FrameKind::kPing;
   message.id = 0;
-  message.bytes.resize(LWS_PRE + length);
-  if (length) std::memcpy(message.bytes.data() + LWS_PRE, data, length);
+  message.bytes.reset(new uint8_t[LWS_PRE + length]);
+  message.length = length;
+  if (length) std::memcpy(message.payload(), data, length);
   send_queue_.push_back(std::move(message));
   RequestWritable();
   return true;
@@ -476,20 +480,24 @@ int Connection::Receive(lws* wsi, const uint8_t* data, size_t len) {
   const bool message_complete = lws_is_final_fragment(wsi) && lws_remaining_packet_payload(wsi) == 0;
   if (!rx_in_message_) {
     rx_binary_ = lws_frame_is_binary(wsi);
-    if (message_complete) {  // the whole message in one piece: no copy
+    if (message_complete) {  // the whole message in one piece: no reassembly
       if (request_.max_message_bytes && len > request_.max_message_bytes) goto too_large;
-      if (sink_) sink_->OnMessage(data, len, rx_binary_);
+      if (sink_) sink_->OnMessage(data, len, rx_binary_, nullptr);
       return 0;
     }
     rx_in_message_ = true;
     rx_message_.clear();
+    // Room for the rest of this frame at once (more frames may follow, rarely).
+    size_t expected = len + lws_remaining_packet_payload(wsi);
+    if (request_.max_message_bytes && expected > request_.max_message_bytes) goto too_large;
+    rx_message_.reserve(expected);
   }
   if (request_.max_message_bytes && rx_message_.size() + len > request_.max_message_bytes) goto too_large;
   rx_message_.insert(rx_message_.end(), data, data + len);
   if (message_complete) {
     rx_in_message_ = false;
-    if (sink_) sink_->OnMessage(rx_message_.data(), rx_message_.size(), rx_binary_);
-    rx_message_.clear();
+    if (sink_) sink_->OnMessage(rx_message_.data(), rx_message_.size(), rx_binary_, &rx_message_);
+    rx_message_.clear();  // keeps its capacity for the next message (unless the sink took it)
   }
   return 0;
 
@@ -529,11 +537,11 @@ int Connection::WriteQueued(lws* wsi) {
       return 0;
     }
     OutgoingMessage& message = send_queue_.front();
-    const size_t length = message.bytes.size() - LWS_PRE;
+    const size_t length = message.length;
     lws_write_protocol protocol = message.kind == FrameKind::kPing     ? LWS_WRITE_PING
                                   : message.kind == FrameKind::kBinary ? LWS_WRITE_BINARY
                                                                        : LWS_WRITE_TEXT;
-    int written = lws_write(wsi, message.bytes.data() + LWS_PRE, length, protocol);
+    int written = lws_write(wsi, message.payload(), length, protocol);
     if (written < 0) return -1;
     if (message.kind != FrameKind::kPing) {
       queued_bytes_ -= length;

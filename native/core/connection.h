@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -88,13 +89,21 @@ class Connection {
 
   static size_t LiveCount();
 
+  static constexpr size_t LWS_PRE_BYTES = 16;  // lws's LWS_PRE (checked in connection.cc)
+
  private:
   enum class FrameKind : uint8_t { kText, kBinary, kPing };
   struct OutgoingMessage {
-    std::vector<uint8_t> bytes;  // LWS_PRE bytes of headroom, then the payload
+    // LWS_PRE bytes of headroom (lws writes the frame header there), then the payload,
+    // which lws masks in place. Not zero-filled: every payload byte is written first.
+    std::unique_ptr<uint8_t[]> bytes;
+    size_t length;  // of the payload
     FrameKind kind;
     uint64_t id;
+
+    uint8_t* payload() { return bytes.get() + LWS_PRE_BYTES; }
   };
+
 
   static void OnResolved(uv_getaddrinfo_t* req, int status, struct addrinfo* res);
   void ConnectToNextAddress();

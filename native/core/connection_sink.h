@@ -33,8 +33,10 @@ struct CloseInfo {
 class ConnectionSink {
  public:
   virtual void OnOpen(const OpenInfo& info) = 0;
-  // One call per complete message; data is valid only during the call.
-  virtual void OnMessage(const uint8_t* data, size_t length, bool binary) = 0;
+  // One call per complete message; data is valid only during the call. When `owned` is
+  // not null it holds exactly these bytes and the sink may move them out to keep them
+  // without a copy.
+  virtual void OnMessage(const uint8_t* data, size_t length, bool binary, std::vector<uint8_t>* owned) = 0;
   // oh_code is one of OH_Websocket_ErrCode. response: the HTTP answer when the
   // handshake was refused (nullptr otherwise).
   virtual void OnError(int oh_code, const std::string& message, const HttpResponse* response) = 0;

@@ -87,13 +87,18 @@ class ClientRecord final : public ConnectionSink {
     pub_.onOpen(&pub_, result);
   }
 
-  void OnMessage(const uint8_t* data, size_t length, bool /*binary*/) override {
+  void OnMessage(const uint8_t* data, size_t length, bool /*binary*/, std::vector<uint8_t>* owned) override {
     if (!pub_.onMessage) return;
-    // C callers get a NUL-terminated copy they may even write to.
-    message_scratch_.assign(data, data + length);
-    message_scratch_.push_back('\0');
+    // C callers get a NUL-terminated buffer they may even write to: the reassembled
+    // message itself when there is one, else a copy.
+    if (owned) {
+      message_scratch_ = std::move(*owned);
+    } else {
+      message_scratch_.assign(data, data + length);
+    }
+    message_scratch_.push_back(0);
     CallbackScope scope(this);
-    pub_.onMessage(&pub_, message_scratch_.data(), static_cast<uint32_t>(length));
+    pub_.onMessage(&pub_, reinterpret_cast<char*>(message_scratch_.data()), static_cast<uint32_t>(length));
   }
 
   void OnError(int oh_code, const std::string& message, const HttpResponse* /*response*/) override {
@@ -137,7 +142,7 @@ class ClientRecord final : public ConnectionSink {
   OH_NetStack_WebsocketClient pub_{};
   EngineHost* host_;
   std::list<HeaderCopy> headers_;  // list: node addresses stay put
-  std::vector<char> message_scratch_;
+  std::vector<uint8_t> message_scratch_;
   Connection* connection_ = nullptr;
   ClientObserver* observer_ = nullptr;
   int callback_depth_ = 0;
