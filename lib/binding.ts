@@ -39,6 +39,16 @@ export interface NativeSocketOptions {
   maxPayload: number;
   /** Time allowed from connect() to the 101 response, in ms (0: lws default, 20 s). */
   handshakeTimeoutMs: number;
+  /** permessage-deflate (RFC 7692) offer with its parameters, e.g.
+   * 'permessage-deflate; client_max_window_bits' or
+   * 'permessage-deflate; client_no_context_takeover; server_max_window_bits=10';
+   * absent or '': not offered. maxPayload limits the DECOMPRESSED message size. */
+  perMessageDeflate?: string;
+  /** Keepalive: after this many idle seconds lws sends a ping (absent/0: never). */
+  pingIntervalSeconds?: number;
+  /** Keepalive: drop the connection when nothing (no pong, no data) arrived for this many
+   * seconds after the ping was due (absent/0: never). Whole seconds (lws's granularity). */
+  pongTimeoutSeconds?: number;
 }
 
 /** Events of one NativeSocket, always on the thread that made it, in order. */
@@ -104,7 +114,26 @@ export interface NativeAddon {
 // lib/ and dist/ both sit one level below the package root.
 const packageRoot = path.resolve(__dirname, '..');
 
-export const addon: NativeAddon = nodeGypBuild(packageRoot) as NativeAddon;
+export const addon: NativeAddon = loadAddon();
+
+/** node-gyp-build's lookup, with one clear error naming this runtime when nothing loads. */
+function loadAddon(): NativeAddon {
+  try {
+    return nodeGypBuild(packageRoot) as NativeAddon;
+  } catch (cause) {
+    const header = (process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined)?.header;
+    const libc = header?.glibcVersionRuntime ? `glibc ${header.glibcVersionRuntime}` : 'no glibc';
+    const first = String((cause as Error)?.message ?? cause).split('\n')[0];
+    throw new Error(
+      `netstack-websocket: no usable native addon for ${process.platform}-${process.arch}, libc ${libc}, ` +
+        `Node ${process.version} (Node-API ${process.versions.napi ?? 'none'}). The package ships a prebuilt ` +
+        'binary for linux-x64 with glibc >= 2.33 and Node-API >= 8 (Node >= 20.17); elsewhere `npm install` ' +
+        'builds it from source, which needs cmake, a C/C++ compiler and network access once. ' +
+        `Cause: ${first}`,
+      { cause },
+    );
+  }
+}
 
 /** The certificates Node's own tls trusts: its bundled roots plus NODE_EXTRA_CA_CERTS. */
 export function nodeTrustStorePem(): string {

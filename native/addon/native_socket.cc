@@ -91,10 +91,10 @@ ConnectRequest RequestFromOptions(Napi::Env env, Napi::Object options) {
     Napi::Object tls = tls_value.As<Napi::Object>();
     Napi::Value reject = tls.Get("rejectUnauthorized");
     request.verify_tls = !reject.IsBoolean() || reject.As<Napi::Boolean>().Value();
-    request.tls.ca = StringProperty(tls, "ca");
-    request.tls.cert = StringProperty(tls, "cert");
-    request.tls.key = StringProperty(tls, "key");
-    request.tls.passphrase = StringProperty(tls, "passphrase");
+    request.vhost.tls.ca = StringProperty(tls, "ca");
+    request.vhost.tls.cert = StringProperty(tls, "cert");
+    request.vhost.tls.key = StringProperty(tls, "key");
+    request.vhost.tls.passphrase = StringProperty(tls, "passphrase");
     std::string servername = StringProperty(tls, "servername");
     if (!servername.empty() && servername != request.url.host) {
       throw Napi::Error::New(env, "NativeSocket: tls.servername other than the URL's host is not supported yet");
@@ -102,6 +102,16 @@ ConnectRequest RequestFromOptions(Napi::Env env, Napi::Object options) {
   }
   double max_payload = NumberProperty(options, "maxPayload", 100.0 * 1024 * 1024);
   request.max_message_bytes = max_payload > 0 ? static_cast<size_t>(max_payload) : 0;
+  request.vhost.deflate_offer = StringProperty(options, "perMessageDeflate");
+  if (!request.vhost.deflate_offer.empty() && request.vhost.deflate_offer.rfind("permessage-deflate", 0) != 0) {
+    throw Napi::TypeError::New(env, "NativeSocket: options.perMessageDeflate must start with \"permessage-deflate\"");
+  }
+  auto seconds = [&](const char* name) {
+    double value = NumberProperty(options, name, 0);
+    return value > 0 ? static_cast<uint16_t>(std::min(value, 65535.0)) : uint16_t{0};
+  };
+  request.ping_interval_s = seconds("pingIntervalSeconds");
+  request.pong_timeout_s = seconds("pongTimeoutSeconds");
   double timeout = NumberProperty(options, "handshakeTimeoutMs", 0);
   request.handshake_timeout_ms = timeout > 0 ? static_cast<uint32_t>(std::min(timeout, 4.0e9)) : 0;
   return request;

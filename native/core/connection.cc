@@ -2,6 +2,7 @@
 
 #include <libwebsockets.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cctype>
 #include <cstdlib>
@@ -126,13 +127,27 @@ void Connection::ConnectToNextAddress() {
     info.alpn = "http/1.1";
     info.userdata = this;
     info.pwsi = &wsi_;
-    if (url.tls && !request_.tls.IsDefault()) {
-      std::string tls_error;
-      info.vhost = engine_.VhostFor(request_.tls, &tls_error);
+    VhostProfile profile = request_.vhost;
+    if (!url.tls) profile.tls = TlsProfile();  // TLS material only matters for wss
+    if (!profile.IsDefault()) {
+      std::string vhost_error;
+      info.vhost = engine_.VhostFor(profile, &vhost_error);
       if (!info.vhost) {
-        last_error_ = tls_error;
+        last_error_ = vhost_error;
         break;
       }
+    }
+    if (request_.ping_interval_s || request_.pong_timeout_s) {
+      if (!idle_policy_) {
+        idle_policy_.reset(new lws_retry_bo_t{});
+        // lws pings after this much silence and hangs up after the other.
+        idle_policy_->secs_since_valid_ping = request_.ping_interval_s ? request_.ping_interval_s : UINT16_MAX;
+        idle_policy_->secs_since_valid_hangup =
+            request_.pong_timeout_s ? static_cast<uint16_t>(std::min<uint32_t>(
+                                          UINT16_MAX, uint32_t{idle_policy_->secs_since_valid_ping} + request_.pong_timeout_s))
+                                    : UINT16_MAX;
+      }
+      info.retry_and_idle_policy = idle_policy_.get();
     }
     if (url.tls) {
       info.ssl_connection = LCCSCF_USE_SSL;

@@ -17,6 +17,7 @@
 #include "url.h"
 
 struct lws;
+struct lws_retry_bo;
 
 namespace netstack {
 
@@ -34,13 +35,25 @@ struct TlsProfile {
   std::string CacheKey() const { return ca + '\0' + cert + '\0' + key + '\0' + passphrase; }
 };
 
+// Everything of a connection that lws keeps per vhost: connections that share these
+// share a vhost (and its SSL_CTX).
+struct VhostProfile {
+  TlsProfile tls;
+  std::string deflate_offer;  // permessage-deflate offer with its parameters; "" = off
+
+  bool IsDefault() const { return tls.IsDefault() && deflate_offer.empty(); }
+  std::string CacheKey() const { return tls.CacheKey() + '\0' + deflate_offer; }
+};
+
 struct ConnectRequest {
   WebSocketUrl url;
   std::vector<std::pair<std::string, std::string>> headers;  // extra handshake headers
   std::string origin;                 // "" sends no Origin header
   std::string protocols;              // comma-separated subprotocols, "" for none
   bool verify_tls = true;             // certificate and host name checks for wss
-  TlsProfile tls;
+  VhostProfile vhost;                 // TLS material (wss only) and permessage-deflate
+  uint16_t ping_interval_s = 0;       // idle time before lws sends a ping (0: never)
+  uint16_t pong_timeout_s = 0;        // idle time after which the connection is dropped (0: never)
   size_t max_message_bytes = 100u * 1024 * 1024;  // 0: no limit
   uint32_t handshake_timeout_ms = 0;  // 0: lws's own timeouts only
 };
@@ -135,6 +148,7 @@ class Connection {
   std::string protocol_;
   std::string extensions_;
   uv_timer_t* handshake_timer_ = nullptr;  // owned; freed in its close callback
+  std::unique_ptr<lws_retry_bo> idle_policy_;  // keepalive; lws keeps a pointer to it
   bool timer_closing_ = false;
   bool retry_scheduled_ = false;
   bool in_connect_call_ = false;  // lws may report errors inside lws_client_connect_via_info

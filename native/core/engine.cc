@@ -206,19 +206,32 @@ void Engine::LoadTrustStore(void* ssl_ctx_ptr) {
   if (profile) profile_error_ = UseClientCertificate(ssl_ctx, *profile);
 }
 
-lws_vhost* Engine::VhostFor(const TlsProfile& profile, std::string* error) {
-  std::string key = profile.CacheKey();
-  auto found = tls_vhosts_.find(key);
-  if (found != tls_vhosts_.end()) return found->second;
+// A vhost made for one profile, and what lws keeps pointers to while it lives.
+struct Engine::ProfileVhost {
+  lws_vhost* vhost = nullptr;
+  std::string deflate_offer;
+  lws_extension extensions[2] = {};
+};
 
+lws_vhost* Engine::VhostFor(const VhostProfile& profile, std::string* error) {
+  std::string key = profile.CacheKey();
+  auto found = vhosts_.find(key);
+  if (found != vhosts_.end()) return found->second->vhost;
+
+  auto entry = std::make_unique<ProfileVhost>();
+  entry->deflate_offer = profile.deflate_offer;
   lws_context_creation_info info;
   std::memset(&info, 0, sizeof info);
-  std::string name = "tls-" + std::to_string(tls_vhosts_.size() + 1);
+  std::string name = "profile-" + std::to_string(vhosts_.size() + 1);
   info.vhost_name = name.c_str();
   info.port = CONTEXT_PORT_NO_LISTEN;
   info.protocols = kProtocols;
   info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
-  profile_being_loaded_ = &profile;
+  if (!entry->deflate_offer.empty()) {
+    entry->extensions[0] = {"permessage-deflate", lws_extension_callback_pm_deflate, entry->deflate_offer.c_str()};
+    info.extensions = entry->extensions;
+  }
+  profile_being_loaded_ = &profile.tls;
   profile_error_.clear();
   lws_vhost* vhost = lws_create_vhost(context_, &info);
   profile_being_loaded_ = nullptr;
@@ -227,7 +240,8 @@ lws_vhost* Engine::VhostFor(const TlsProfile& profile, std::string* error) {
     // A vhost that failed its TLS set-up is left to lws; it is never used.
     return nullptr;
   }
-  tls_vhosts_.emplace(std::move(key), vhost);
+  entry->vhost = vhost;
+  vhosts_.emplace(std::move(key), std::move(entry));
   return vhost;
 }
 

@@ -21,6 +21,7 @@ class Connection;
 class ConnectionSink;
 struct ConnectRequest;
 struct TlsProfile;
+struct VhostProfile;
 
 struct EngineConfig {
   // PEM certificates trusted for wss:// (Node's store in the addon). Empty: the
@@ -61,9 +62,10 @@ class Engine {
   // lws asks for the client trust store of its SSL_CTX (an SSL_CTX*).
   void LoadTrustStore(void* ssl_ctx);
 
-  // The lws vhost whose client SSL_CTX carries this profile's CAs and client certificate
-  // (made once per distinct profile). nullptr with *error set if they cannot be used.
-  lws_vhost* VhostFor(const TlsProfile& profile, std::string* error);
+  // The lws vhost for this profile: its client SSL_CTX carries the profile's CAs and
+  // client certificate, its extensions the deflate offer (made once per distinct
+  // profile). nullptr with *error set if they cannot be used.
+  lws_vhost* VhostFor(const VhostProfile& profile, std::string* error);
 
  private:
   explicit Engine(uv_loop_t* loop, EngineConfig config);
@@ -72,7 +74,8 @@ class Engine {
 
   uv_loop_t* loop_;
   EngineConfig config_;
-  std::unordered_map<std::string, lws_vhost*> tls_vhosts_;
+  struct ProfileVhost;
+  std::unordered_map<std::string, std::unique_ptr<ProfileVhost>> vhosts_;
   const TlsProfile* profile_being_loaded_ = nullptr;  // set while lws builds a vhost's SSL_CTX
   std::string profile_error_;
   lws_context* context_ = nullptr;
