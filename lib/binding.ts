@@ -44,6 +44,9 @@ export interface NativeSocketOptions {
    * 'permessage-deflate; client_no_context_takeover; server_max_window_bits=10';
    * absent or '': not offered. maxPayload limits the DECOMPRESSED message size. */
   perMessageDeflate?: string;
+  /** Tunnel through this HTTP proxy with CONNECT (the proxy resolves the target's name).
+   * Plain-HTTP proxies only; no proxy authentication. */
+  proxy?: { host: string; port: number };
   /** Keepalive: after this many idle seconds lws sends a ping (absent/0: never). */
   pingIntervalSeconds?: number;
   /** Keepalive: drop the connection when nothing (no pong, no data) arrived for this many

@@ -102,6 +102,16 @@ ConnectRequest RequestFromOptions(Napi::Env env, Napi::Object options) {
   }
   double max_payload = NumberProperty(options, "maxPayload", 100.0 * 1024 * 1024);
   request.max_message_bytes = max_payload > 0 ? static_cast<size_t>(max_payload) : 0;
+  Napi::Value proxy_value = options.Get("proxy");
+  if (proxy_value.IsObject()) {
+    Napi::Object proxy = proxy_value.As<Napi::Object>();
+    request.proxy.host = StringProperty(proxy, "host");
+    double port = NumberProperty(proxy, "port", 0);
+    if (request.proxy.host.empty() || !(port >= 1 && port <= 65535)) {
+      throw Napi::TypeError::New(env, "NativeSocket: options.proxy needs a host and a port (1-65535)");
+    }
+    request.proxy.port = static_cast<uint16_t>(port);
+  }
   request.vhost.deflate_offer = StringProperty(options, "perMessageDeflate");
   if (!request.vhost.deflate_offer.empty() && request.vhost.deflate_offer.rfind("permessage-deflate", 0) != 0) {
     throw Napi::TypeError::New(env, "NativeSocket: options.perMessageDeflate must start with \"permessage-deflate\"");

@@ -54,7 +54,9 @@ void Connection::Start() {
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   // On the libuv thread pool: a slow resolver never blocks the loop.
-  int rc = uv_getaddrinfo(engine_.loop(), resolve_req_, OnResolved, request_.url.host.c_str(), nullptr, &hints);
+  // Through a proxy, only the proxy's name is resolved here; the proxy resolves the target.
+  const std::string& name = request_.proxy.host.empty() ? request_.url.host : request_.proxy.host;
+  int rc = uv_getaddrinfo(engine_.loop(), resolve_req_, OnResolved, name.c_str(), nullptr, &hints);
   if (rc != 0) {
     delete resolve_req_;
     resolve_req_ = nullptr;
@@ -100,7 +102,8 @@ void Connection::OnResolved(uv_getaddrinfo_t* req, int status, struct addrinfo* 
     return;
   }
   if (status != 0 || self->addresses_.empty()) {
-    self->Fail("cannot resolve host '" + self->request_.url.host + "': " +
+    self->Fail("cannot resolve host '" +
+               (self->request_.proxy.host.empty() ? self->request_.url.host : self->request_.proxy.host) + "': " +
                (status != 0 ? uv_strerror(status) : "no address"));
     self->ReleaseIfDone();
     return;
@@ -118,6 +121,14 @@ void Connection::ConnectToNextAddress() {
     std::memset(&info, 0, sizeof info);
     info.context = engine_.context();
     info.address = address.c_str();
+    VhostProfile profile = request_.vhost;
+    if (!url.tls) profile.tls = TlsProfile();  // TLS material only matters for wss
+    if (!request_.proxy.host.empty()) {
+      // lws connects to the proxy and asks it to CONNECT to `address`: the target's name.
+      bool v6 = address.find(':') != std::string::npos;
+      profile.proxy = (v6 ? "[" + address + "]" : address) + ":" + std::to_string(request_.proxy.port);
+      info.address = url.host.c_str();
+    }
     info.port = url.port;
     info.path = url.path.c_str();
     info.host = host_header.c_str();
@@ -127,8 +138,6 @@ void Connection::ConnectToNextAddress() {
     info.alpn = "http/1.1";
     info.userdata = this;
     info.pwsi = &wsi_;
-    VhostProfile profile = request_.vhost;
-    if (!url.tls) profile.tls = TlsProfile();  // TLS material only matters for wss
     if (!profile.IsDefault()) {
       std::string vhost_error;
       info.vhost = engine_.VhostFor(profile, &vhost_error);

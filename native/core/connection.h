@@ -40,9 +40,15 @@ struct TlsProfile {
 struct VhostProfile {
   TlsProfile tls;
   std::string deflate_offer;  // permessage-deflate offer with its parameters; "" = off
+  std::string proxy;          // "ip:port" of an HTTP proxy (CONNECT), "" = direct
 
-  bool IsDefault() const { return tls.IsDefault() && deflate_offer.empty(); }
-  std::string CacheKey() const { return tls.CacheKey() + '\0' + deflate_offer; }
+  bool IsDefault() const { return tls.IsDefault() && deflate_offer.empty() && proxy.empty(); }
+  std::string CacheKey() const { return tls.CacheKey() + '\0' + deflate_offer + '\0' + proxy; }
+};
+
+struct ProxyTarget {
+  std::string host;  // "" = no proxy
+  uint16_t port = 0;
 };
 
 struct ConnectRequest {
@@ -52,6 +58,7 @@ struct ConnectRequest {
   std::string protocols;              // comma-separated subprotocols, "" for none
   bool verify_tls = true;             // certificate and host name checks for wss
   VhostProfile vhost;                 // TLS material (wss only) and permessage-deflate
+  ProxyTarget proxy;                  // tunnel through this HTTP proxy (CONNECT)
   uint16_t ping_interval_s = 0;       // idle time before lws sends a ping (0: never)
   uint16_t pong_timeout_s = 0;        // idle time after which the connection is dropped (0: never)
   size_t max_message_bytes = 100u * 1024 * 1024;  // 0: no limit

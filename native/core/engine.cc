@@ -210,6 +210,7 @@ void Engine::LoadTrustStore(void* ssl_ctx_ptr) {
 struct Engine::ProfileVhost {
   lws_vhost* vhost = nullptr;
   std::string deflate_offer;
+  std::string proxy;
   lws_extension extensions[2] = {};
 };
 
@@ -227,6 +228,10 @@ lws_vhost* Engine::VhostFor(const VhostProfile& profile, std::string* error) {
   info.port = CONTEXT_PORT_NO_LISTEN;
   info.protocols = kProtocols;
   info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+  if (!profile.proxy.empty()) {
+    entry->proxy = profile.proxy;
+    info.http_proxy_address = entry->proxy.c_str();  // "ip:port"; lws parses the port off
+  }
   if (!entry->deflate_offer.empty()) {
     entry->extensions[0] = {"permessage-deflate", lws_extension_callback_pm_deflate, entry->deflate_offer.c_str()};
     info.extensions = entry->extensions;
