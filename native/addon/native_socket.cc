@@ -262,6 +262,7 @@ void NativeSocket::OnError(int oh_code, const std::string& message, const HttpRe
 }
 
 void NativeSocket::OnClose(const CloseInfo& info) {
+  close_emitted_ = true;
   Emit(kOnClose, [&](Napi::Env env) -> std::vector<napi_value> {
     return {Napi::Number::New(env, info.code), Napi::String::New(env, info.reason.data(), info.reason.size()),
             Napi::Boolean::New(env, info.clean)};
@@ -282,6 +283,14 @@ void NativeSocket::OnPong(const uint8_t* data, size_t length) {
 
 void NativeSocket::OnFinished() {
   connection_ = nullptr;
+  // The engine reports a connection that never opened with an error only (the C API's
+  // contract); here onClose always ends the story, as WHATWG's close event does.
+  if (!close_emitted_) {
+    close_emitted_ = true;
+    Emit(kOnClose, [&](Napi::Env env) -> std::vector<napi_value> {
+      return {Napi::Number::New(env, 1006), Napi::String::New(env, ""), Napi::Boolean::New(env, false)};
+    });
+  }
   if (pinned_ && host_ && !host_->tearing_down()) {
     pinned_ = false;
     Unref();

@@ -52,6 +52,7 @@ class NativeSocket final : public Napi::ObjectWrap<NativeSocket>, public Connect
   Napi::ObjectReference handlers_;
   Napi::FunctionReference handler_functions_[kHandlerCount];
   bool pinned_ = false;
+  bool close_emitted_ = false;
 };
 
 }  // namespace netstack::addon
