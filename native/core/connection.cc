@@ -138,6 +138,7 @@ void Connection::ConnectToNextAddress() {
     info.alpn = "http/1.1";
     info.userdata = this;
     info.pwsi = &wsi_;
+    info.ssl_connection = LCCSCF_HTTP_NO_FOLLOW_REDIRECT;  // a redirect fails the handshake (RFC 6455 4.1)
     if (!profile.IsDefault()) {
       std::string vhost_error;
       info.vhost = engine_.VhostFor(profile, &vhost_error);
@@ -159,7 +160,7 @@ void Connection::ConnectToNextAddress() {
       info.retry_and_idle_policy = idle_policy_.get();
     }
     if (url.tls) {
-      info.ssl_connection = LCCSCF_USE_SSL;
+      info.ssl_connection |= LCCSCF_USE_SSL;
       if (!request_.verify_tls) {
         info.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
                                LCCSCF_ALLOW_EXPIRED | LCCSCF_ALLOW_INSECURE;
@@ -177,6 +178,23 @@ void Connection::ConnectToNextAddress() {
   }
   Fail(DescribeFailure());
   ReleaseIfDone();
+}
+
+// "" if the server's choice of subprotocol is acceptable, else why not. Like ws, undici
+// and browsers: when some were offered, exactly one of them must be chosen.
+std::string Connection::CheckSubprotocol() const {
+  if (request_.protocols.empty()) {
+    return protocol_.empty() ? std::string() : "the server chose subprotocol '" + protocol_ + "', none was offered";
+  }
+  if (protocol_.empty()) return "the server chose none of the offered subprotocols (" + request_.protocols + ")";
+  size_t start = 0;
+  while (start <= request_.protocols.size()) {
+    size_t end = request_.protocols.find(", ", start);
+    if (end == std::string::npos) end = request_.protocols.size();
+    if (request_.protocols.compare(start, end - start, protocol_) == 0) return std::string();
+    start = end + 2;
+  }
+  return "the server chose subprotocol '" + protocol_ + "', which was not offered (" + request_.protocols + ")";
 }
 
 std::string Connection::DescribeFailure() const {
@@ -375,14 +393,15 @@ int Connection::HandleLwsEvent(lws* wsi, int reason_value, void* in, size_t len)
     case LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH:
       // The response headers are still parsed here (gone once established).
       CaptureResponse(wsi);
-      return 0;
+      filter_error_ = CheckSubprotocol();
+      return filter_error_.empty() ? 0 : -1;  // -1: lws fails the handshake
 
     case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
       if (sink_) sink_->OnPong(static_cast<const uint8_t*>(in), len);
       return 0;
 
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
-      last_error_ = LwsErrorText(in);
+      last_error_ = filter_error_.empty() ? LwsErrorText(in) : filter_error_;
       CaptureResponse(wsi);  // a refused handshake (e.g. 401) still has its headers here
       if (!sink_ || aborted_) {
         Finish();
@@ -404,6 +423,9 @@ int Connection::HandleLwsEvent(lws* wsi, int reason_value, void* in, size_t len)
         return 0;
       }
       Fail(DescribeFailure());
+      // After a refused handshake (e.g. a 302) lws may keep the socket for HTTP keep-alive:
+      // this connection is over, so make sure the socket goes too.
+      KillSoon();
       return 0;
     }
 

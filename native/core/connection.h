@@ -136,6 +136,7 @@ class Connection {
   void RequestWritable();
   void KillSoon();
   std::string DescribeFailure() const;
+  std::string CheckSubprotocol() const;
   void CaptureResponse(lws* wsi);
   void StartHandshakeTimer();
   void StopHandshakeTimer();
@@ -150,6 +151,7 @@ class Connection {
   std::vector<std::string> addresses_;
   size_t next_address_ = 0;
   std::string last_error_;
+  std::string filter_error_;  // why we refused the server's handshake response
   HttpResponse response_;
   bool have_response_ = false;
   std::string protocol_;
