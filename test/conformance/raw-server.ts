@@ -300,11 +300,14 @@ export class RawConnection {
     return new Promise((resolve) => {
       const finish = (value: boolean) => {
         clearTimeout(timer);
+        clearInterval(poll);
         this.waiters.delete(check);
         resolve(value);
       };
       const check = () => { if (predicate()) finish(true); };
       const timer = setTimeout(() => finish(predicate()), timeoutMs);
+      // Predicates may also depend on the other side (client events vs. server state).
+      const poll = setInterval(check, 10);
       this.waiters.add(check);
     });
   }
@@ -339,6 +342,7 @@ export class RawConnection {
   }
 
   private take(n: number): Buffer {
+    if (n === 0) return Buffer.alloc(0);
     // Concatenate lazily: a 16 MiB frame arriving in 64 KiB chunks is joined once.
     if (this.chunks.length > 1 && this.chunks[0].length < n) {
       this.chunks = [Buffer.concat(this.chunks, this.chunkBytes)];
@@ -627,6 +631,11 @@ export class RawServer {
     } else {
       this.server = net.createServer({ allowHalfOpen: true }, onSocket);
     }
+    // Every TCP connection, including TLS ones whose handshake never completes.
+    this.server.on('connection', (socket: net.Socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
   }
 
   static async start(options: RawServerOptions = {}): Promise<RawServer> {

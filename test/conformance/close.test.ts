@@ -1,0 +1,154 @@
+// Conformance, section 7: the closing handshake. Data after a close frame is ignored; the
+// client answers a close (echoing the code); close payloads are checked (1-byte payloads,
+// reasons over 123 bytes, invalid UTF-8 reasons and reserved codes fail the connection).
+import { describe, expect } from 'vitest';
+import { WAIT_MS, binary, details, hex, payload, text, useHarness, verdictCleanClose, verdictFail } from './harness';
+import { closePayload, frame } from './raw-server';
+
+const h = useHarness();
+
+describe('7.1 data after close', () => {
+  h.test('7.1.1 echo a message, then close normally', async () => {
+    const { conn, client } = await h.open();
+    await conn.write(frame.text('Hello World!'));
+    await verdictCleanClose(conn, client, { echoes: [text('Hello World!')] });
+  });
+
+  h.test('7.1.2 close, then a text message: the message is ignored', async () => {
+    const { conn, client } = await h.open();
+    await conn.write(Buffer.concat([frame.close(1000), frame.text('after close')]));
+    await verdictCleanClose(conn, client, {}, 1000, '', { closeAlreadySent: true });
+  });
+
+  h.test('7.1.3 close, then a ping: no pong', async () => {
+    const { conn, client } = await h.open();
+    await conn.write(Buffer.concat([frame.close(1000), frame.ping('after close')]));
+    await verdictCleanClose(conn, client, {}, 1000, '', { closeAlreadySent: true });
+  });
+
+  h.test('7.1.4 fragment 1, close, fragment 2: nothing delivered', async () => {
+    const { conn, client } = await h.open();
+    await conn.write(Buffer.concat([frame.text('fragment1', { fin: false }), frame.close(1000), frame.cont('fragment2')]));
+    await verdictCleanClose(conn, client, {}, 1000, '', { closeAlreadySent: true });
+  });
+
+  h.test('7.1.5 a 256 KiB message, close, a ping back to back: the message is delivered (echoed or not), no pong', async () => {
+    // Autobahn 7.1.6 is informational about the echo: the close may be processed before the
+    // application's echo is queued. The message must reach the application, the ping must not
+    // be answered, and nothing may be sent after the close frame.
+    const { conn, client } = await h.open();
+    const data = payload(256 * 1024);
+    await conn.write(Buffer.concat([frame.binary(data), frame.close(1000), frame.ping('after close')]));
+    await verdictCleanClose(conn, client, { echoes: [binary(data)], deliveredSuffices: true }, 1000, '', { closeAlreadySent: true });
+  });
+
+  h.test('7.1.6 two close frames: the second is ignored', async () => {
+    const { conn, client } = await h.open();
+    await conn.write(Buffer.concat([frame.close(1000), frame.close(1001, 'second')]));
+    await verdictCleanClose(conn, client, {}, 1000, '', { closeAlreadySent: true });
+  });
+});
+
+describe('7.2 client-initiated close', () => {
+  for (const [code, reason] of [[1000, 'bye'], [4000, 'custom code']] as const) {
+    h.test(`7.2.${code === 1000 ? 1 : 2} client closes with ${code} "${reason}": the server sees it, the handshake completes`, async () => {
+      const { conn, client } = await h.open();
+      client.close(code, reason);
+      await conn.until(() => conn.closeFrame !== null, WAIT_MS);
+      const got = conn.closeFrame ? { code: conn.closeFrame.code, reason: conn.closeFrame.reason } : 'no close frame';
+      if (conn.closeFrame) await conn.write(frame.close(code, reason));
+      // RFC 6455 7.1.1: the server closes the TCP connection first.
+      await conn.until(() => !conn.tcpOpen, 200);
+      if (conn.tcpOpen) conn.end();
+      await client.until(() => client.closed, WAIT_MS);
+      const ev = client.first('close');
+      expect({ got, clientClose: ev ? { code: ev.code, wasClean: ev.wasClean } : 'no close event', violations: conn.violations }, details(conn, client))
+        .toEqual({ got: { code, reason }, clientClose: { code, wasClean: true }, violations: [] });
+    });
+  }
+});
+
+describe('7.3 close payloads', () => {
+  h.test('7.3.1 close without payload: answered, closed with 1005', async () => {
+    const { conn, client } = await h.open();
+    await verdictCleanClose(conn, client, {}, null);
+  });
+
+  h.test('7.3.2 close with a 1-byte payload: fail (1002)', async () => {
+    const { conn, client } = await h.open();
+    await conn.write(frame.raw({ opcode: 0x8, payload: Buffer.from([0x03]) }));
+    await verdictFail(conn, client, 1002);
+  });
+
+  h.test('7.3.3 close 1000 without reason', async () => {
+    const { conn, client } = await h.open();
+    await verdictCleanClose(conn, client, {}, 1000, '');
+  });
+
+  h.test('7.3.4 close 1000 with a reason', async () => {
+    const { conn, client } = await h.open();
+    await verdictCleanClose(conn, client, {}, 1000, 'Hello World!');
+  });
+
+  h.test('7.3.5 close 1000 with a 123-byte reason (125-byte payload): accepted', async () => {
+    const { conn, client } = await h.open();
+    await verdictCleanClose(conn, client, {}, 1000, payload(123, true).toString('latin1'));
+  });
+
+  h.test('7.3.6 close 1000 with a 124-byte reason (126-byte payload): fail (1002)', async () => {
+    const { conn, client } = await h.open();
+    await conn.write(frame.raw({ opcode: 0x8, payload: closePayload(1000, payload(124, true)) }));
+    await verdictFail(conn, client, 1002);
+  });
+
+  h.test('7.3.7 close 1000 with a multi-byte UTF-8 reason: accepted', async () => {
+    const { conn, client } = await h.open();
+    await verdictCleanClose(conn, client, {}, 1000, 'κόσμε 😀');
+  });
+
+  h.test('7.5.1 close 1000 with an invalid UTF-8 reason: fail (1007)', async () => {
+    const { conn, client } = await h.open();
+    await conn.write(frame.close(1000, hex('cebae1bdb9cf83cebcceb5eda080656469746564')));
+    await verdictFail(conn, client, 1007);
+  });
+
+  h.test('7.5.2 close 1000 with a reason ending in a truncated sequence: fail (1007)', async () => {
+    const { conn, client } = await h.open();
+    await conn.write(frame.close(1000, hex('68656c6c6fe282')));
+    await verdictFail(conn, client, 1007);
+  });
+});
+
+describe('7.7 valid close codes: answered, reported', () => {
+  const codes = [1000, 1001, 1002, 1003, 1007, 1008, 1009, 1010, 1011, 1012, 1013, 1014, 3000, 3999, 4000, 4999];
+  codes.forEach((code, i) => {
+    h.test(`7.7.${i + 1} close ${code}`, async () => {
+      const { conn, client } = await h.open();
+      await verdictCleanClose(conn, client, {}, code, '');
+    });
+  });
+});
+
+describe('7.9 invalid close codes: fail (1002)', () => {
+  const codes = [0, 999, 1004, 1005, 1006, 1015, 1016, 1100, 2000, 2999, 5000, 65535];
+  codes.forEach((code, i) => {
+    h.test(`7.9.${i + 1} close ${code}`, async () => {
+      const { conn, client } = await h.open();
+      await conn.write(frame.close(code));
+      await verdictFail(conn, client, 1002);
+    });
+  });
+});
+
+describe('7.10 abnormal closure', () => {
+  h.test('7.10.1 the server drops the TCP connection without a close frame: the client reports 1006, not clean', async () => {
+    const { conn, client } = await h.open();
+    await conn.write(frame.text('one'));
+    await conn.until(() => conn.messages.length >= 1, WAIT_MS);
+    conn.destroy();
+    await client.until(() => client.closed, WAIT_MS);
+    const ev = client.first('close');
+    expect({ echoes: conn.messages.length, clientClose: ev ? { code: ev.code, wasClean: ev.wasClean } : 'no close event' }, details(conn, client))
+      .toEqual({ echoes: 1, clientClose: { code: 1006, wasClean: false } });
+  });
+});
