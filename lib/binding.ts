@@ -61,7 +61,8 @@ export interface NativeSocketHandlers {
   onOpen(protocol: string, extensions: string, status: number, headers: Record<string, string>): void;
   /** One complete message. A Buffer the handler may keep. */
   onMessage(data: Buffer, isBinary: boolean): void;
-  /** Every message whose id is <= upToId has been handed to the kernel (left the process). */
+  /** Every message whose id is <= upToId has been handed to the kernel (left the process).
+   * Reported (never from inside send()) when a message sent with notifySent has left. */
   onSent(upToId: number): void;
   /** A failure: code is an OH_Websocket_ErrCode (1003 connect/handshake failure, 1009
    * protocol error, 1012 message too big, ...). For a failed handshake with an HTTP
@@ -76,9 +77,12 @@ export interface NativeSocketHandlers {
 
 /** One connection of the engine: what the TypeScript faces are built on. */
 export interface NativeSocket {
-  /** Queues a message (copied). Returns its id (> 0), or 0 if the socket no longer sends
-   * (closing or closed). Allowed before open: sent once open. */
-  send(data: string | Uint8Array, isBinary: boolean): number;
+  /** Sends a message (copied): written to the socket at once when nothing is queued
+   * before it, else queued. Returns its id (> 0), or 0 if the socket no longer sends
+   * (closing or closed). Allowed before open: sent once open. notifySent (default true):
+   * report its departure through onSent; pass false when nobody waits for it (each
+   * report is one more call into JS). */
+  send(data: string | Uint8Array, isBinary: boolean, notifySent?: boolean): number;
   /** Starts the closing handshake after the queued messages. code 0 = no code given: lws
    * cannot send a close frame without a status, so 1000 is sent. */
   close(code: number, reason: string): void;

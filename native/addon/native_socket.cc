@@ -171,18 +171,18 @@ Napi::Value NativeSocket::Send(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!connection_) return Napi::Number::New(env, 0);
   const bool binary = info[1].ToBoolean().Value();
+  // onSent is reported only for sends that ask for it (each report is a JS call).
+  const bool notify = info[2].IsBoolean() ? info[2].As<Napi::Boolean>().Value() : true;
   uint64_t id = 0;
   if (info[0].IsString()) {
-    // Encode the string straight into the frame buffer: one copy.
+    // Encode the string straight into the frame buffer (its spare byte takes napi's NUL).
     napi_value text = info[0];
     size_t length = 0;
     napi_get_value_string_utf8(env, text, nullptr, 0, &length);
-    uint8_t* payload = connection_->PrepareSend(length, binary, &id);
-    if (payload && length) {
-      // napi writes a terminating NUL: give it a scratch copy when the payload is exact.
-      std::vector<char> scratch(length + 1);
-      napi_get_value_string_utf8(env, text, scratch.data(), scratch.size(), nullptr);
-      std::memcpy(payload, scratch.data(), length);
+    uint8_t* payload = connection_->BeginSend(length, binary, notify, &id);
+    if (payload) {
+      napi_get_value_string_utf8(env, text, reinterpret_cast<char*>(payload), length + 1, nullptr);
+      connection_->EndSend();
     }
   } else {
     const uint8_t* data = nullptr;
@@ -190,7 +190,7 @@ Napi::Value NativeSocket::Send(const Napi::CallbackInfo& info) {
     if (!BytesOf(info[0], &data, &length)) {
       throw Napi::TypeError::New(env, "send(data): data must be a string, Buffer, TypedArray, DataView or ArrayBuffer");
     }
-    id = connection_->Send(data, length, binary);
+    id = connection_->Send(data, length, binary, notify);
   }
   return Napi::Number::New(env, static_cast<double>(id));
 }

@@ -12,6 +12,11 @@
 #include "engine.h"
 #include "oh_error_codes.h"
 
+// lws's own test for "part of a frame is still in lws's buffer". Internal to lws
+// (private-lib-core-net.h) but linked statically from the pinned version; the public
+// lws_send_pipe_choked() adds a poll() syscall to it.
+extern "C" int lws_has_buffered_out(struct lws* wsi);
+
 namespace netstack {
 static_assert(Connection::LWS_PRE_BYTES == LWS_PRE, "the send headroom must be lws's LWS_PRE");
 
@@ -271,25 +276,59 @@ void Connection::RequestWritable() {
   if (wsi_ && state_ == State::kOpen) lws_callback_on_writable(wsi_);
 }
 
-uint8_t* Connection::PrepareSend(size_t length, bool binary, uint64_t* id) {
-  if (finished_ || close_requested_ || state_ == State::kClosing || state_ == State::kClosed) return nullptr;
+bool Connection::CanWriteNow() const {
+  // Nothing queued before it and nothing of an earlier frame still in lws's buffer: the
+  // frame can go to the socket right away, without a round through POLLOUT.
+  return state_ == State::kOpen && wsi_ && send_queue_.empty() && !close_requested_ && !peer_closed_ &&
+         !lws_has_buffered_out(wsi_);
+}
+
+uint8_t* Connection::BeginSend(size_t length, bool binary, bool notify, uint64_t* id) {
+  if (finished_ || close_requested_ || peer_closed_ || state_ == State::kClosing || state_ == State::kClosed) {
+    return nullptr;
+  }
+  *id = next_message_id_++;
+  if (notify) notify_up_to_ = *id;
+  if (CanWriteNow()) {
+    // Written in EndSend from a buffer kept for this (lws masks in place, so the
+    // caller's memory cannot be handed to it).
+    if (direct_buffer_.size() < LWS_PRE + length + 1) direct_buffer_.resize(LWS_PRE + length + 1);
+    direct_ = {binary ? FrameKind::kBinary : FrameKind::kText, *id, length};
+    return direct_buffer_.data() + LWS_PRE;
+  }
   OutgoingMessage message;
   message.kind = binary ? FrameKind::kBinary : FrameKind::kText;
-  message.id = next_message_id_++;
-  message.bytes.reset(new uint8_t[LWS_PRE + length]);
+  message.id = *id;
+  message.bytes.reset(new uint8_t[LWS_PRE + length + 1]);
   message.length = length;
   send_queue_.push_back(std::move(message));
   queued_bytes_ += length;
   RequestWritable();
-  *id = send_queue_.back().id;
   return send_queue_.back().payload();
 }
 
-uint64_t Connection::Send(const uint8_t* data, size_t length, bool binary) {
+void Connection::EndSend() {
+  if (!direct_.id) return;
+  DirectFrame frame = direct_;
+  direct_ = DirectFrame{};
+  int written = lws_write(wsi_, direct_buffer_.data() + LWS_PRE, frame.length,
+                          frame.kind == FrameKind::kBinary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
+  if (written < 0) {
+    KillSoon();  // the socket failed: lws reports the close
+    return;
+  }
+  last_written_id_ = frame.id;
+  // Left the process unless lws had to keep part of it; either way OnSent is reported
+  // from a WRITEABLE callback, never from inside the caller's send().
+  if (notify_up_to_ > last_reported_sent_ || lws_has_buffered_out(wsi_)) lws_callback_on_writable(wsi_);
+}
+
+uint64_t Connection::Send(const uint8_t* data, size_t length, bool binary, bool notify) {
   uint64_t id = 0;
-  uint8_t* payload = PrepareSend(length, binary, &id);
+  uint8_t* payload = BeginSend(length, binary, notify, &id);
   if (!payload) return 0;
   if (length) std::memcpy(payload, data, length);
+  EndSend();
   return id;
 }
 
@@ -567,7 +606,8 @@ too_large:
 }
 
 void Connection::ReportSent() {
-  if (last_written_id_ > last_reported_sent_) {
+  // Only when someone waits for it: an OnSent per message would cost a JS call each.
+  if (last_written_id_ > last_reported_sent_ && notify_up_to_ > last_reported_sent_) {
     last_reported_sent_ = last_written_id_;
     if (sink_) sink_->OnSent(last_reported_sent_);
   }
@@ -577,11 +617,15 @@ int Connection::WriteQueued(lws* wsi) {
   // lws only calls WRITEABLE once its own buffer of a partial write is flushed, so
   // everything written before has left the process now.
   ReportSent();
+  bool first = true;
   while (!send_queue_.empty()) {
-    if (lws_send_pipe_choked(wsi)) {
+    // The first frame may go: this is the WRITEABLE callback. After it, stop as soon as
+    // lws had to buffer part of a frame (lws_send_pipe_choked would cost a poll() each).
+    if (!first && lws_has_buffered_out(wsi)) {
       lws_callback_on_writable(wsi);
       return 0;
     }
+    first = false;
     OutgoingMessage& message = send_queue_.front();
     const size_t length = message.length;
     lws_write_protocol protocol = message.kind == FrameKind::kPing     ? LWS_WRITE_PING
@@ -595,7 +639,7 @@ int Connection::WriteQueued(lws* wsi) {
     }
     send_queue_.pop_front();
   }
-  if (lws_send_pipe_choked(wsi)) {
+  if (lws_has_buffered_out(wsi)) {
     lws_callback_on_writable(wsi);  // report OnSent once lws has flushed the rest
   } else {
     ReportSent();

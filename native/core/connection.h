@@ -76,14 +76,17 @@ class Connection {
 
   void Start();
 
-  // Copies the payload into the send queue; written once the connection is open.
-  // Returns the message's id (> 0; ids grow by one), or 0 if the connection can no
-  // longer send. The sink's OnSent reports when it has left the process.
-  uint64_t Send(const uint8_t* data, size_t length, bool binary);
-  // For callers that fill the payload themselves (e.g. encode a string straight into
-  // it): returns a buffer of `length` bytes to write, valid until the next call on this
-  // connection, or nullptr if it can no longer send.
-  uint8_t* PrepareSend(size_t length, bool binary, uint64_t* id);
+  // Copies the payload and sends it, at once when nothing is queued before it, else once
+  // the socket can take it (also before open: then once open). Returns the message's id
+  // (> 0; ids grow by one), or 0 if the connection can no longer send. With notify,
+  // the sink's OnSent reports when it has left the process.
+  uint64_t Send(const uint8_t* data, size_t length, bool binary, bool notify = false);
+  // The same in two steps, for callers that fill the payload themselves (e.g. encode a
+  // string straight into it): BeginSend returns `length` bytes to fill, plus one spare
+  // byte for a terminating NUL that is not sent (nullptr if the connection can no longer
+  // send); EndSend hands them on. Nothing else in between.
+  uint8_t* BeginSend(size_t length, bool binary, bool notify, uint64_t* id);
+  void EndSend();
 
   // A ping with up to 125 bytes of payload, after the queued messages.
   bool Ping(const uint8_t* data, size_t length);
@@ -134,6 +137,7 @@ class Connection {
   void Finish();
   void ReleaseIfDone();
   void RequestWritable();
+  bool CanWriteNow() const;
   void KillSoon();
   std::string DescribeFailure() const;
   std::string CheckSubprotocol() const;
@@ -167,6 +171,14 @@ class Connection {
   std::deque<OutgoingMessage> send_queue_;
   size_t queued_bytes_ = 0;
   uint64_t next_message_id_ = 1;
+  uint64_t notify_up_to_ = 0;      // the last id whose sending someone waits for
+  struct DirectFrame {
+    FrameKind kind = FrameKind::kText;
+    uint64_t id = 0;  // 0: none pending
+    size_t length = 0;
+  };
+  DirectFrame direct_;                  // between BeginSend and EndSend
+  std::vector<uint8_t> direct_buffer_;  // LWS_PRE headroom + payload, reused
   uint64_t last_written_id_ = 0;   // handed to lws (maybe still in lws's own buffer)
   uint64_t last_reported_sent_ = 0;
 
