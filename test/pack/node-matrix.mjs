@@ -1,0 +1,111 @@
+#!/usr/bin/env node
+// Driver of scripts/node-matrix.sh (runs on the machine's own Node): starts a ws:// and a
+// wss:// echo server on 127.0.0.1 and runs test/pack/smoke-client.js (copied into the
+// consumer project) once per Node binary given, all loading the SAME installed prebuilt
+// binary. Prints each Node's OpenSSL/libuv and the results, then
+//   matrix: N passed, M failed
+// Usage: node node-matrix.mjs <project dir> <cert dir> <node binary>...
+//   <cert dir> holds cert.pem/key.pem (trusted: given as NODE_EXTRA_CA_CERTS) and
+//   untrusted-cert.pem/untrusted-key.pem (a second self-signed certificate nobody trusts).
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import https from 'node:https';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+const { WebSocketServer } = require('ws');
+
+const [project, certDir, ...nodes] = process.argv.slice(2);
+if (!project || !nodes.length) {
+  console.error('usage: node node-matrix.mjs <project dir> <cert dir> <node binary>...');
+  process.exit(2);
+}
+
+function echoOn(wss) {
+  wss.on('connection', (ws) => {
+    ws.on('error', () => {});
+    ws.on('message', (data, isBinary) => ws.send(data, { binary: isBinary }));
+  });
+}
+
+const plain = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+await new Promise((resolve, reject) => { plain.once('listening', resolve); plain.once('error', reject); });
+echoOn(plain);
+const certFile = path.join(certDir, 'cert.pem');
+async function secureServer(prefix) {
+  const server = https.createServer({
+    cert: fs.readFileSync(path.join(certDir, `${prefix}cert.pem`)),
+    key: fs.readFileSync(path.join(certDir, `${prefix}key.pem`)),
+  });
+  const wss = new WebSocketServer({ server });
+  echoOn(wss);
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, wss };
+}
+const { server: httpsServer, wss: secure } = await secureServer('');
+const { server: untrustedServer, wss: untrusted } = await secureServer('untrusted-');
+
+const opts = {
+  ws: `ws://127.0.0.1:${plain.address().port}`,
+  // The certificate is for "localhost"; it is verified (the CA comes in NODE_EXTRA_CA_CERTS).
+  wss: `wss://localhost:${httpsServer.address().port}`,
+  wssUntrusted: `wss://localhost:${untrustedServer.address().port}`,
+  worker: true,
+};
+const client = path.join(project, 'smoke-client.js');
+fs.copyFileSync(path.join(here, 'smoke-client.js'), client);
+
+const env = { ...process.env, NODE_EXTRA_CA_CERTS: certFile };
+delete env.NODE_OPTIONS;
+let passed = 0;
+let failed = 0;
+const rows = [];
+const hashes = new Map(); // arch -> the sha256 of every binary loaded there
+for (const node of nodes) {
+  const started = Date.now();
+  const { stdout, stderr, error } = await new Promise((resolve) => {
+    execFile(node, [client, JSON.stringify(opts)], { cwd: project, env, encoding: 'utf8', timeout: 120000 },
+      (err, stdout, stderr) => resolve({ stdout, stderr, error: err }));
+  });
+  const ms = Date.now() - started;
+  const line = stdout.split('\n').find((l) => l.startsWith('SMOKE '));
+  if (!line) {
+    failed += 1;
+    console.log(`FAIL ${node}: no result (${error ? error.message : 'no output'})\n${stdout}${stderr}`);
+    continue;
+  }
+  const r = JSON.parse(line.slice(6));
+  if (!hashes.has(r.versions.arch)) hashes.set(r.versions.arch, new Set());
+  hashes.get(r.versions.arch).add(r.binary.sha256);
+  passed += r.passed;
+  failed += r.failed.length;
+  const checks = Object.entries(r.checks)
+    .map(([k, v]) => `${k}:${r.failed.includes(k) ? `FAIL(${v.error || JSON.stringify(v)})` : 'ok'}`)
+    .join(' ');
+  rows.push([`${r.versions.node} ${r.versions.arch}`, r.versions.napi, r.versions.openssl, r.versions.uv, r.versions.zlib, checks, `${ms} ms`]);
+  if (stderr.trim()) console.log(`stderr of ${r.versions.node}:\n${stderr.trim()}`);
+}
+
+const head = ['node (arch)', 'napi', 'openssl', 'libuv', 'zlib', 'checks (one prebuilt binary)', 'time'];
+const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+const fmt = (r) => r.map((c, i) => String(c).padEnd(widths[i])).join('  ').trimEnd();
+console.log(fmt(head));
+for (const r of rows) console.log(fmt(r));
+for (const [arch, set] of hashes) {
+  console.log(`binary: prebuilds/linux-${arch}/node.napi.glibc.node sha256 ${[...set].join(' ')}`);
+  if (set.size !== 1) {
+    console.log(`FAIL: the ${arch} runs loaded ${set.size} different binaries`);
+    failed += 1;
+  }
+}
+
+for (const c of plain.clients) c.terminate();
+for (const c of [...secure.clients, ...untrusted.clients]) c.terminate();
+await new Promise((resolve) => plain.close(resolve));
+await new Promise((resolve) => { secure.close(); httpsServer.close(resolve); });
+await new Promise((resolve) => { untrusted.close(); untrustedServer.close(resolve); });
+console.log(`matrix: ${passed} passed, ${failed} failed`);
+process.exitCode = failed ? 1 : 0;
