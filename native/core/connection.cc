@@ -16,6 +16,12 @@
 // (private-lib-core-net.h) but linked statically from the pinned version; the public
 // lws_send_pipe_choked() adds a poll() syscall to it.
 extern "C" int lws_has_buffered_out(struct lws* wsi);
+// Added by patches/lws/0006: fail a data frame whose declared length exceeds this, as
+// soon as its header is read.
+extern "C" void lws_netstack_set_rx_limit(struct lws* wsi, size_t limit);
+// Added by patches/lws/0006: the status code of the close frame lws prepared (0: none);
+// the frame's own payload is masked in place once sent.
+extern "C" int lws_netstack_close_code(struct lws* wsi);
 
 namespace netstack {
 static_assert(Connection::LWS_PRE_BYTES == LWS_PRE, "the send headroom must be lws's LWS_PRE");
@@ -470,6 +476,7 @@ int Connection::HandleLwsEvent(lws* wsi, int reason_value, void* in, size_t len)
 
     case LWS_CALLBACK_CLIENT_ESTABLISHED: {
       state_ = State::kOpen;
+      lws_netstack_set_rx_limit(wsi, request_.max_message_bytes);
       StopHandshakeTimer();
       if (sink_) {
         OpenInfo info;
@@ -503,11 +510,11 @@ int Connection::HandleLwsEvent(lws* wsi, int reason_value, void* in, size_t len)
     case LWS_CALLBACK_CLIENT_CLOSED: {
       state_ = State::kClosed;
       ReportSent();
-      if (!peer_closed_ && !close_sent_ && lws_get_close_length(wsi) >= 2) {
+      const int lws_close_code = lws_netstack_close_code(wsi);
+      if (!peer_closed_ && !close_sent_ && lws_close_code) {
         // lws failed the connection itself (the peer broke the protocol) and told the
         // peer why in its close frame: report that code as an error.
-        const unsigned char* payload = lws_get_close_payload(wsi);
-        int code = (payload[0] << 8) | payload[1];
+        const int code = lws_close_code;
         if (sink_) {
           sink_->OnError(code == LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE ? WEBSOCKET_DATA_LENGTH_EXCEEDS
                                                                     : WEBSOCKET_PROTOCOL_ERROR,
@@ -579,6 +586,10 @@ int Connection::Receive(lws* wsi, const uint8_t* data, size_t len) {
   }
   if (request_.max_message_bytes && rx_message_.size() + len > request_.max_message_bytes) goto too_large;
   rx_message_.insert(rx_message_.end(), data, data + len);
+  if (request_.max_message_bytes) {  // the next frame of this message may bring only the rest
+    lws_netstack_set_rx_limit(wsi, message_complete ? request_.max_message_bytes
+                                                    : request_.max_message_bytes - rx_message_.size());
+  }
   if (message_complete) {
     rx_in_message_ = false;
     if (sink_) sink_->OnMessage(rx_message_.data(), rx_message_.size(), rx_binary_, &rx_message_);
