@@ -324,9 +324,12 @@ void Connection::EndSend() {
     return;
   }
   last_written_id_ = frame.id;
-  // Left the process unless lws had to keep part of it; either way OnSent is reported
-  // from a WRITEABLE callback, never from inside the caller's send().
-  if (notify_up_to_ > last_reported_sent_ || lws_has_buffered_out(wsi_)) lws_callback_on_writable(wsi_);
+  // Left the process unless lws had to keep part of it (then it counts as buffered until
+  // lws has flushed it); either way OnSent is reported from a WRITEABLE callback, never
+  // from inside the caller's send().
+  const bool kept = lws_has_buffered_out(wsi_);
+  unflushed_bytes_ = kept ? frame.length : 0;
+  if (notify_up_to_ > last_reported_sent_ || kept) lws_callback_on_writable(wsi_);
 }
 
 uint64_t Connection::Send(const uint8_t* data, size_t length, bool binary, bool notify) {
@@ -372,6 +375,12 @@ void Connection::Terminate() {
 
 void Connection::Close(uint16_t code, std::string reason) {
   if (finished_ || close_requested_ || state_ == State::kClosing || state_ == State::kClosed) return;
+  if (state_ == State::kResolving || state_ == State::kConnecting) {
+    // No handshake to close yet: abandon the attempt (an error ends it, as for any
+    // connection that never opened).
+    Terminate();
+    return;
+  }
   close_requested_ = true;
   close_code_ = code;
   close_reason_ = std::move(reason);
@@ -446,7 +455,9 @@ int Connection::HandleLwsEvent(lws* wsi, int reason_value, void* in, size_t len)
       return 0;
 
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
-      last_error_ = filter_error_.empty() ? LwsErrorText(in) : filter_error_;
+      last_error_ = terminated_               ? std::string("closed before the connection was established")
+                    : !filter_error_.empty() ? filter_error_
+                                             : LwsErrorText(in);
       CaptureResponse(wsi);  // a refused handshake (e.g. 401) still has its headers here
       if (!sink_ || aborted_) {
         Finish();
@@ -508,10 +519,10 @@ int Connection::HandleLwsEvent(lws* wsi, int reason_value, void* in, size_t len)
     }
 
     case LWS_CALLBACK_CLIENT_CLOSED: {
-      state_ = State::kClosed;
-      ReportSent();
+      state_ = State::kClosed;  // what was not handed to the kernel by now is lost, not sent
       const int lws_close_code = lws_netstack_close_code(wsi);
-      if (!peer_closed_ && !close_sent_ && lws_close_code) {
+      if (!peer_closed_ && !close_sent_ && lws_close_code && !failure_code_) {
+        failure_code_ = static_cast<uint16_t>(lws_close_code);
         // lws failed the connection itself (the peer broke the protocol) and told the
         // peer why in its close frame: report that code as an error.
         const int code = lws_close_code;
@@ -535,6 +546,10 @@ int Connection::HandleLwsEvent(lws* wsi, int reason_value, void* in, size_t len)
           info.code = close_code_;
           info.reason = close_reason_;
           info.clean = true;
+        } else if (failure_code_) {
+          // We failed the connection (RFC 6455 7.1.7): the code we sent, not a clean close.
+          info.code = failure_code_;
+          info.clean = false;
         } else {
           info.code = 1006;
           info.clean = false;
@@ -608,9 +623,7 @@ too_large:
                    nullptr);
   }
   static const char kReason[] = "message too big";
-  close_sent_ = true;
-  close_code_ = LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE;
-  close_reason_ = kReason;
+  failure_code_ = LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE;
   lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
                    reinterpret_cast<unsigned char*>(const_cast<char*>(kReason)), sizeof kReason - 1);
   return -1;
@@ -627,6 +640,7 @@ void Connection::ReportSent() {
 int Connection::WriteQueued(lws* wsi) {
   // lws only calls WRITEABLE once its own buffer of a partial write is flushed, so
   // everything written before has left the process now.
+  unflushed_bytes_ = 0;
   ReportSent();
   bool first = true;
   while (!send_queue_.empty()) {
@@ -647,6 +661,7 @@ int Connection::WriteQueued(lws* wsi) {
     if (message.kind != FrameKind::kPing) {
       queued_bytes_ -= length;
       last_written_id_ = message.id;
+      if (lws_has_buffered_out(wsi)) unflushed_bytes_ = length;  // lws keeps part of it
     }
     send_queue_.pop_front();
   }

@@ -104,7 +104,8 @@ class Connection {
   void AbortForShutdown();
 
   State state() const { return state_; }
-  size_t buffered_bytes() const { return queued_bytes_; }
+  // Bytes not yet handed to the kernel: queued, plus a written frame lws still holds part of.
+  size_t buffered_bytes() const { return queued_bytes_ + unflushed_bytes_; }
   size_t queued_messages() const { return send_queue_.size(); }
 
   // Dispatch of the lws protocol callback for this connection's wsi.
@@ -170,6 +171,7 @@ class Connection {
 
   std::deque<OutgoingMessage> send_queue_;
   size_t queued_bytes_ = 0;
+  size_t unflushed_bytes_ = 0;  // the last written frame, while lws holds part of it
   uint64_t next_message_id_ = 1;
   uint64_t notify_up_to_ = 0;      // the last id whose sending someone waits for
   struct DirectFrame {
@@ -193,6 +195,7 @@ class Connection {
   uint16_t peer_close_code_ = 1005;
   std::string peer_close_reason_;
   bool close_sent_ = false;
+  uint16_t failure_code_ = 0;  // we failed the connection with this close code (reported once)
   bool finished_ = false;
 };
 
