@@ -182,6 +182,7 @@ export class ConnectionClosedError extends WebSocketError {
 export function errorFromEngine(
   code: number, engineMessage: string, url: string, response: HandshakeResponse | undefined,
 ): WebSocketError {
+  engineMessage = engineMessage.trim();
   const cause = new Error(engineMessage || `engine error ${code}`);
   switch (code) {
     case ErrorCode.WEBSOCKET_CONNECTION_ERROR:
@@ -193,7 +194,7 @@ export function errorFromEngine(
         );
       }
       return new ConnectError(
-        `Could not connect to ${url}: ${engineMessage}. Check that the server runs and the URL, ` +
+        `Could not connect to ${url} (${engineMessage}). Check that the server runs and that the URL, ` +
           'port, subprotocols and TLS settings (ca, rejectUnauthorized) are right.',
         { cause },
       );

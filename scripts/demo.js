@@ -1,44 +1,77 @@
 #!/usr/bin/env node
-// npm run demo: starts an echo server on 127.0.0.1, connects to it with the OpenHarmony
-// C API mirrored in JS (netstack-websocket/native), exchanges a text and a binary
-// message, closes, and prints every step. Exits by itself.
+// npm run demo: starts an echo server on 127.0.0.1, connects to it with the promise API
+// (connect(), send(), for await, close()), exchanges a text and a binary message, does the
+// same with the OpenHarmony-shaped API (webSocket.createWebSocket()), and prints every step.
+// Exits by itself.
 'use strict';
 const path = require('path');
 const { WebSocketServer } = require('ws');
-const ws = require(path.join(__dirname, '..', 'dist', 'native.js'));
+const { connect, webSocket } = require(path.join(__dirname, '..', 'dist', 'index.js'));
 
-const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
-server.on('connection', (socket, request) => {
-  console.log(`server: connection, X-Demo header = ${request.headers['x-demo']}`);
-  socket.on('message', (data, isBinary) => socket.send(data, { binary: isBinary }));
-  socket.on('close', (code, reason) => {
-    console.log(`server: client closed with ${code} "${reason}"`);
-    server.close();
+function startEchoServer() {
+  return new Promise((resolve) => {
+    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    server.on('connection', (socket, request) => {
+      console.log(`server: connection to ${request.url}, X-Demo header = ${request.headers['x-demo']}`);
+      socket.on('message', (data, isBinary) => socket.send(data, { binary: isBinary }));
+      socket.on('close', (code, reason) => console.log(`server: client closed with ${code} "${reason}"`));
+    });
+    server.on('listening', () => resolve(server));
   });
-});
+}
 
-server.on('listening', () => {
-  const url = `ws://127.0.0.1:${server.address().port}/demo`;
+function show(message) {
+  return typeof message === 'string' ? `text ${JSON.stringify(message)}` : `binary <${message.toString('hex')}>`;
+}
+
+async function promiseFace(url) {
+  console.log('-- connect() (promises)');
+  const socket = await connect(`${url}/promises`, { headers: { 'X-Demo': 'yes' }, timeout: 5000 });
+  console.log(`open: HTTP ${socket.response.status}`);
+  await socket.send('hello');
+  console.log('sent "hello" (it has left the process)');
+  await socket.send(Buffer.from([1, 0, 2, 0, 3]));
+  console.log('sent <0100020003>');
   let received = 0;
-  const client = ws.OH_NetStack_WebsocketClient_Construct(
-    (c, open) => {
-      console.log(`onOpen: ${open.code} ${open.reason}`);
-      console.log(`Send("hello") -> ${ws.OH_NetStack_WebSocketClient_Send(c, 'hello', 5)}`);
-      const binary = Buffer.from([1, 0, 2, 0, 3]);  // a NUL inside: sent as a BINARY frame
-      console.log(`Send(<01 00 02 00 03>) -> ${ws.OH_NetStack_WebSocketClient_Send(c, binary, binary.length)}`);
-    },
-    (c, data, length) => {
-      console.log(`onMessage: ${length} bytes: ${data.includes(0) ? data.toString('hex') : JSON.stringify(data.toString())}`);
-      if (++received === 2) {
-        console.log(`Close(4000, "done") -> ${ws.OH_NetStack_WebSocketClient_Close(c, { code: 4000, reason: 'done' })}`);
-      }
-    },
-    (c, error) => console.log(`onError: ${error.errorCode} ${error.errorMessage}`),
-    (c, close) => {
-      console.log(`onClose: ${close.code} "${close.reason}"`);
-      console.log(`Destroy -> ${ws.OH_NetStack_WebsocketClient_Destroy(c)}`);
-    },
-  );
-  console.log(`AddHeader(X-Demo: yes) -> ${ws.OH_NetStack_WebSocketClient_AddHeader(client, { FieldName: 'X-Demo', FieldValue: 'yes', next: null })}`);
-  console.log(`Connect(${url}) -> ${ws.OH_NetStack_WebSocketClient_Connect(client, url, client.RequestOptions)}`);
+  for await (const message of socket) {
+    console.log(`received ${show(message)}`);
+    if (++received === 2) socket.close(4000, 'done'); // the loop ends when the close completes
+  }
+  const { code, reason, wasClean } = await socket.closed;
+  console.log(`closed: ${code} "${reason}", clean: ${wasClean}`);
+}
+
+function ohosFace(url) {
+  console.log('-- webSocket.createWebSocket() (OpenHarmony shape)');
+  return new Promise((resolve) => {
+    const ws = webSocket.createWebSocket();
+    ws.on('open', (err, value) => {
+      console.log(`on open: ${value.status} ${value.message}`);
+      ws.send('hello from OpenHarmony code', (err, ok) => console.log(`send callback: ${ok}`));
+    });
+    ws.on('message', (err, value) => {
+      console.log(`on message: ${JSON.stringify(value)}`);
+      ws.close({ code: 1000, reason: 'bye' });
+    });
+    ws.on('error', (err) => console.log(`on error: ${err.code} ${err.message}`));
+    ws.on('close', (err, value) => {
+      console.log(`on close: ${value.code} "${value.reason}"`);
+      resolve();
+    });
+    ws.connect(`${url}/ohos`, { header: { 'X-Demo': 'ohos' } }).then((ok) => console.log(`connect: ${ok}`));
+  });
+}
+
+(async () => {
+  const server = await startEchoServer();
+  const url = `ws://127.0.0.1:${server.address().port}`;
+  try {
+    await promiseFace(url);
+    await ohosFace(url);
+  } finally {
+    server.close();
+  }
+})().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
 });

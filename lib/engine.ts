@@ -1,0 +1,286 @@
+// The one engine under the three faces: a NativeSocket (lib/binding.ts) with ordered
+// sending (a Blob's bytes are read before the messages sent after it go out), per-message
+// "left the process" notifications, and user code kept away from the native callbacks.
+import { addon, type NativeSocket, type NativeSocketOptions, type NativeTlsOptions } from './binding';
+import {
+  ConnectionClosedError, errorFromEngine, InvalidArgumentError, type HandshakeResponse, type WebSocketError,
+} from './errors';
+
+/** What a face has already validated and hands to the engine. */
+export interface EngineConfig {
+  /** ws:// or wss:// URL. */
+  url: string;
+  protocols: string[];
+  headers: Array<[string, string]>;
+  /** Origin header value, '' for none. */
+  origin: string;
+  tls: NativeTlsOptions;
+  /** Largest message accepted in bytes (0: no limit). */
+  maxPayload: number;
+  /** Time allowed for the opening handshake in ms (0: the engine's default). */
+  handshakeTimeoutMs: number;
+  /** permessage-deflate offer ('' or absent: none). */
+  perMessageDeflate?: string;
+  /** Tunnel through this HTTP proxy (CONNECT). */
+  proxy?: { host: string; port: number };
+  /** Keepalive ping after this many idle seconds (0/absent: none). */
+  pingIntervalSeconds?: number;
+  /** Drop the connection when nothing arrived this many seconds after the ping (0/absent: never). */
+  pongTimeoutSeconds?: number;
+}
+
+/** The completed opening handshake. */
+export interface OpenInfo {
+  /** The subprotocol the server chose ('' if none). */
+  protocol: string;
+  /** The negotiated extensions ('' if none). */
+  extensions: string;
+  /** The HTTP status of the handshake response (101). */
+  status: number;
+  /** The response headers, lower-case names. */
+  headers: Record<string, string>;
+}
+
+/** How the connection ended. */
+export interface CloseInfo {
+  /** The close frame's code; 1005 if it had none; 1006 if no close frame was exchanged. */
+  code: number;
+  reason: string;
+  /** A closing handshake took place. */
+  wasClean: boolean;
+}
+
+/** The events of one engine socket, in order, each at most once per occurrence. */
+export interface EngineEvents {
+  open(info: OpenInfo): void;
+  message(data: Buffer, isBinary: boolean): void;
+  /** A failure; `response` is the HTTP answer of a refused handshake. close follows. */
+  error(error: WebSocketError, response: HandshakeResponse | undefined): void;
+  /** Last event. */
+  close(info: CloseInfo): void;
+  pong(data: Buffer): void;
+}
+
+/** Called once when a message has left the process, or with an error if it never will. */
+export type SentCallback = (error?: WebSocketError) => void;
+
+type Payload = string | Uint8Array;
+
+interface OutgoingItem {
+  payload: Payload | Promise<Uint8Array>;
+  isBinary: boolean;
+  size: number;
+  done: SentCallback | undefined;
+  reading: boolean;
+}
+
+interface PendingAck {
+  id: number;
+  done: SentCallback;
+}
+
+/** Runs user-facing code; an exception it throws is rethrown on the next tick, where it
+ * reaches process 'uncaughtException', and never unwinds through the native callback. */
+export function isolate(fn: () => void): void {
+  try {
+    fn();
+  } catch (err) {
+    process.nextTick(() => { throw err; });
+  }
+}
+
+export type EngineState = 'connecting' | 'open' | 'closing' | 'closed';
+
+export class EngineSocket {
+  readonly url: string;
+  #native: NativeSocket;
+  #events: EngineEvents;
+  #state: EngineState = 'connecting';
+  /** Messages not yet handed to the native socket (behind a Blob being read). */
+  #outbox: OutgoingItem[] = [];
+  #outboxBytes = 0;
+  #acks: PendingAck[] = [];
+  #closeAfterOutbox: { code: number; reason: string } | undefined;
+  #lastBuffered = 0;
+
+  constructor(config: EngineConfig, events: EngineEvents) {
+    this.url = config.url;
+    this.#events = events;
+    const options: NativeSocketOptions = {
+      url: config.url,
+      headers: config.headers,
+      protocols: config.protocols,
+      origin: config.origin,
+      tls: config.tls,
+      maxPayload: config.maxPayload,
+      handshakeTimeoutMs: config.handshakeTimeoutMs,
+    };
+    if (config.perMessageDeflate) options.perMessageDeflate = config.perMessageDeflate;
+    if (config.proxy) options.proxy = config.proxy;
+    if (config.pingIntervalSeconds) options.pingIntervalSeconds = config.pingIntervalSeconds;
+    if (config.pongTimeoutSeconds) options.pongTimeoutSeconds = config.pongTimeoutSeconds;
+    try {
+      this.#native = new addon.NativeSocket(options, {
+        onOpen: (protocol, extensions, status, headers) => this.#onOpen({ protocol, extensions, status, headers }),
+        onMessage: (data, isBinary) => this.#deliver(() => this.#events.message(data, isBinary)),
+        onSent: (upToId) => this.#onSent(upToId),
+        onError: (code, message, status, headers) => this.#onError(code, message, status, headers),
+        onClose: (code, reason, wasClean) => this.#onClose({ code, reason, wasClean }),
+        onPong: (data) => this.#deliver(() => this.#events.pong(data)),
+      });
+    } catch (err) {
+      throw new InvalidArgumentError(
+        `The engine refused the connection settings for ${config.url}: ${err instanceof Error ? err.message : String(err)}.`,
+        { cause: err },
+      );
+    }
+  }
+
+  get state(): EngineState {
+    return this.#state;
+  }
+
+  /** Bytes queued and not yet handed to the kernel (including Blobs still being read). */
+  get bufferedAmount(): number {
+    if (this.#state !== 'closed') this.#lastBuffered = this.#native.bufferedAmount;
+    return this.#lastBuffered + this.#outboxBytes;
+  }
+
+  /**
+   * Queues a message after those queued before it. Returns false (and calls `done` with a
+   * ConnectionClosedError) when the socket no longer sends.
+   */
+  send(payload: Payload | Promise<Uint8Array>, isBinary: boolean, size: number, done?: SentCallback): boolean {
+    if (this.#state === 'closing' || this.#state === 'closed' || this.#closeAfterOutbox) {
+      done?.(this.#closedError());
+      return false;
+    }
+    if (this.#outbox.length === 0 && !(payload instanceof Promise)) return this.#sendNow(payload, isBinary, done);
+    this.#outbox.push({ payload, isBinary, size, done, reading: false });
+    this.#outboxBytes += size;
+    this.#flush();
+    return true;
+  }
+
+  /** Starts the closing handshake after the queued messages (code 0: no status code). */
+  close(code: number, reason: string): void {
+    if (this.#state === 'closing' || this.#state === 'closed') return;
+    if (this.#outbox.length > 0) {
+      this.#closeAfterOutbox ??= { code, reason };
+      return;
+    }
+    this.#state = 'closing';
+    this.#native.close(code, reason);
+  }
+
+  /** Drops the connection at once (close 1006 follows). */
+  terminate(): void {
+    if (this.#state === 'closed') return;
+    this.#state = 'closing';
+    this.#dropOutbox();
+    this.#native.terminate();
+  }
+
+  ping(data: Uint8Array): void {
+    if (this.#state === 'closed') return;
+    this.#native.ping(data);
+  }
+
+  #sendNow(payload: Payload, isBinary: boolean, done: SentCallback | undefined): boolean {
+    // Ask for an onSent report only when someone waits for this message.
+    const id = this.#native.send(payload, isBinary, done !== undefined);
+    if (id === 0) {
+      done?.(this.#closedError());
+      return false;
+    }
+    if (done) this.#acks.push({ id, done });
+    return true;
+  }
+
+  #flush(): void {
+    while (this.#outbox.length > 0) {
+      const head = this.#outbox[0];
+      if (head.payload instanceof Promise) {
+        if (!head.reading) {
+          head.reading = true;
+          head.payload.then(
+            (bytes) => { head.payload = bytes; this.#flush(); },
+            (err: unknown) => {
+              // The Blob could not be read: that message is dropped, the others go on.
+              this.#outbox.shift();
+              this.#outboxBytes -= head.size;
+              const error = new InvalidArgumentError(`A Blob given to send() could not be read: ${String(err)}.`, { cause: err });
+              if (head.done) isolate(() => head.done?.(error));
+              this.#flush();
+            },
+          );
+        }
+        return;
+      }
+      this.#outbox.shift();
+      this.#outboxBytes -= head.size;
+      if (this.#state === 'closed') {
+        if (head.done) isolate(() => head.done?.(this.#closedError()));
+        continue;
+      }
+      this.#sendNow(head.payload, head.isBinary, head.done);
+    }
+    const pendingClose = this.#closeAfterOutbox;
+    if (pendingClose && this.#state !== 'closed' && this.#state !== 'closing') {
+      this.#closeAfterOutbox = undefined;
+      this.#state = 'closing';
+      this.#native.close(pendingClose.code, pendingClose.reason);
+    }
+  }
+
+  #dropOutbox(): void {
+    const dropped = this.#outbox;
+    this.#outbox = [];
+    this.#outboxBytes = 0;
+    for (const item of dropped) if (item.done) isolate(() => item.done?.(this.#closedError()));
+  }
+
+  #closedError(): ConnectionClosedError {
+    return new ConnectionClosedError(
+      `${this.url}: the connection is closing or closed, so nothing more can be sent. ` +
+        'Open a new connection to send again.',
+    );
+  }
+
+  #deliver(fn: () => void): void {
+    isolate(fn);
+  }
+
+  #onOpen(info: OpenInfo): void {
+    if (this.#state === 'connecting') this.#state = 'open';
+    this.#deliver(() => this.#events.open(info));
+  }
+
+  #onSent(upToId: number): void {
+    let count = 0;
+    while (count < this.#acks.length && this.#acks[count].id <= upToId) count += 1;
+    const acked = this.#acks.splice(0, count);
+    for (const ack of acked) isolate(() => ack.done());
+  }
+
+  #onError(code: number, message: string, status: number, headers: Record<string, string>): void {
+    const response = status !== 0 ? { status, headers } : undefined;
+    const error = errorFromEngine(code, message, this.url, response);
+    this.#deliver(() => this.#events.error(error, response));
+  }
+
+  #onClose(info: CloseInfo): void {
+    if (this.#state === 'closed') return;
+    this.#lastBuffered = this.#native.bufferedAmount;
+    this.#state = 'closed';
+    this.#dropOutbox();
+    const unacked = this.#acks;
+    this.#acks = [];
+    for (const ack of unacked) {
+      isolate(() => ack.done(new ConnectionClosedError(
+        `${this.url}: the connection closed (${info.code}) before this message left the process; it was not sent.`,
+      )));
+    }
+    this.#deliver(() => this.#events.close(info));
+  }
+}
