@@ -95,10 +95,7 @@ ConnectRequest RequestFromOptions(Napi::Env env, Napi::Object options) {
     request.vhost.tls.cert = StringProperty(tls, "cert");
     request.vhost.tls.key = StringProperty(tls, "key");
     request.vhost.tls.passphrase = StringProperty(tls, "passphrase");
-    std::string servername = StringProperty(tls, "servername");
-    if (!servername.empty() && servername != request.url.host) {
-      throw Napi::Error::New(env, "NativeSocket: tls.servername other than the URL's host is not supported yet");
-    }
+    request.servername = StringProperty(tls, "servername");
   }
   double max_payload = NumberProperty(options, "maxPayload", 100.0 * 1024 * 1024);
   request.max_message_bytes = max_payload > 0 ? static_cast<size_t>(max_payload) : 0;

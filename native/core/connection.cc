@@ -22,6 +22,8 @@ extern "C" void lws_netstack_set_rx_limit(struct lws* wsi, size_t limit);
 // Added by patches/lws/0006: the status code of the close frame lws prepared (0: none);
 // the frame's own payload is masked in place once sent.
 extern "C" int lws_netstack_close_code(struct lws* wsi);
+// Added by patches/lws/0007: TLS server name other than the Host header's.
+extern "C" void lws_netstack_set_servername(struct lws* wsi, const char* name);
 
 namespace netstack {
 static_assert(Connection::LWS_PRE_BYTES == LWS_PRE, "the send headroom must be lws's LWS_PRE");
@@ -421,6 +423,10 @@ void Connection::AbortForShutdown() {
 
 int Connection::HandleLwsEvent(lws* wsi, int reason_value, void* in, size_t len) {
   const auto reason = static_cast<lws_callback_reasons>(reason_value);
+  if (reason == LWS_CALLBACK_CONNECTING) {  // before TLS starts (also inside the connect call)
+    if (!request_.servername.empty()) lws_netstack_set_servername(wsi, request_.servername.c_str());
+    return 0;
+  }
   if (in_connect_call_) {
     // Inside lws_client_connect_via_info: remember why, ConnectToNextAddress decides.
     if (reason == LWS_CALLBACK_CLIENT_CONNECTION_ERROR) last_error_ = LwsErrorText(in);

@@ -57,6 +57,7 @@ struct ConnectRequest {
   std::string origin;                 // "" sends no Origin header
   std::string protocols;              // comma-separated subprotocols, "" for none
   bool verify_tls = true;             // certificate and host name checks for wss
+  std::string servername;             // SNI and the name the certificate must match; "" = URL's host
   VhostProfile vhost;                 // TLS material (wss only) and permessage-deflate
   ProxyTarget proxy;                  // tunnel through this HTTP proxy (CONNECT)
   uint16_t ping_interval_s = 0;       // idle time before lws sends a ping (0: never)

@@ -27,6 +27,7 @@ int EngineLwsCallback(lws* wsi, lws_callback_reasons reason, void* user, void* i
       if (engine) engine->LoadTrustStore(user);
       return 0;
     }
+    case LWS_CALLBACK_CONNECTING:
     case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
     case LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH:
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
