@@ -1,0 +1,267 @@
+// One client, one workload, one measured run, in this (child) process: started by run.mjs.
+//
+//   node --expose-gc bench/client.mjs run <client> <workload> <server-url> <full|quick|tiny>
+//   node bench/client.mjs probe          which clients can be loaded here (JSON)
+//   node bench/client.mjs calibrate      a fixed CPU loop, timed 7 times (machine noise)
+//
+// Protocol on stdout: "MARK start" and "MARK end" around the measured part (the parent
+// samples the server's CPU time there), then one line "RESULT {json}". CPU time is
+// process.cpuUsage() of this process (all its threads) over the measured part only.
+import fs from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { CLIENTS, loadClient, preparePayload } from './clients.mjs';
+import { findWorkload, makePayload } from './workloads.mjs';
+
+const MiB = 1024 * 1024;
+
+// bench/profile.sh: perf records only the measured part (perf record -D -1 --control).
+const perfControl = process.env.BENCH_PERF_CTL
+  ? { ctl: fs.openSync(process.env.BENCH_PERF_CTL, 'w'), ack: fs.openSync(process.env.BENCH_PERF_ACK, 'r') }
+  : null;
+// bench/profile.sh: longer runs for more samples.
+const countScale = Number(process.env.BENCH_COUNT_SCALE) || 1;
+
+function mark(what) {
+  if (perfControl) {
+    fs.writeSync(perfControl.ctl, what === 'start' ? 'enable\n' : 'disable\n');
+    fs.readSync(perfControl.ack, Buffer.alloc(5));
+  }
+  process.stdout.write(`MARK ${what}\n`); // a pipe: written synchronously on Linux
+}
+
+function sizeOf(message) {
+  if (typeof message === 'number') return message;
+  if (typeof message === 'string') return message.length; // the payloads are ASCII
+  return message.byteLength;
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function gc() {
+  if (typeof global.gc === 'function') {
+    global.gc();
+    global.gc();
+  }
+}
+
+function withTimeout(promise, ms, what) {
+  let timer;
+  return Promise.race([
+    promise,
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** Sends `count` messages, `window` in flight; resolves when all echoes are back. */
+function exchange(conn, setHandler, payload, count, window, latencies) {
+  return new Promise((resolve, reject) => {
+    if (count === 0) {
+      resolve();
+      return;
+    }
+    let sent = 0;
+    let received = 0;
+    let t = 0;
+    setHandler((message) => {
+      received++;
+      if (received === 1 && sizeOf(message) !== payload.length) {
+        reject(new Error(`echo of ${sizeOf(message)} bytes, sent ${payload.length}`));
+        return;
+      }
+      if (latencies) latencies[received - 1] = performance.now() - t;
+      if (received === count) {
+        resolve();
+        return;
+      }
+      if (sent < count) {
+        sent++;
+        if (latencies) t = performance.now();
+        conn.send(payload);
+      }
+    });
+    const first = Math.min(window, count);
+    if (latencies) t = performance.now();
+    while (sent < first) {
+      sent++;
+      conn.send(payload);
+    }
+  });
+}
+
+function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+}
+
+async function runMessages(adapter, url, w, mode) {
+  const payload = preparePayload(makePayload(w));
+  let handler = () => {};
+  const conn = await adapter.open(`${url}${w.deflate ? '/deflate' : '/'}`, {
+    text: !w.binary, deflate: !!w.deflate, onMessage: (m) => handler(m),
+  });
+  const setHandler = (h) => { handler = h; };
+  const window = w.kind === 'pipe' ? w.window : 1;
+  const count = Math.round(w.count[mode] * countScale);
+  await exchange(conn, setHandler, payload, w.warmup[mode], window, null);
+  const latencies = w.kind === 'rtt' ? new Float64Array(count) : null;
+
+  mark('start');
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await exchange(conn, setHandler, payload, count, window, latencies);
+  const wallMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  mark('end');
+
+  await withTimeout(conn.close(), 5000, 'close').catch(() => {});
+  const cpuUs = cpu.user + cpu.system;
+  const result = {
+    count, bytes: payload.length, wallMs, cpuUserMs: cpu.user / 1000, cpuSysMs: cpu.system / 1000,
+    cpuUsPerMsg: cpuUs / count, cpuMsPerMsg: cpuUs / 1000 / count, userUsPerMsg: cpu.user / count,
+    msgsPerSec: count / (wallMs / 1000), mibPerSec: (count * payload.length) / MiB / (wallMs / 1000),
+  };
+  if (latencies) {
+    const sorted = Float64Array.from(latencies).sort();
+    result.p50Us = percentile(sorted, 0.5) * 1000;
+    result.p99Us = percentile(sorted, 0.99) * 1000;
+  }
+  return result;
+}
+
+/** Opens and cleanly closes `count` connections, `concurrency` at a time. */
+function cycleConnections(adapter, url, count, concurrency) {
+  return new Promise((resolve, reject) => {
+    if (count === 0) {
+      resolve();
+      return;
+    }
+    let started = 0;
+    let done = 0;
+    const launch = () => {
+      started++;
+      adapter.open(url, { onMessage() {} })
+        .then((conn) => conn.close())
+        .then(() => {
+          done++;
+          if (started < count) launch();
+          else if (done === count) resolve();
+        }, reject);
+    };
+    for (let i = 0; i < Math.min(concurrency, count); i++) launch();
+  });
+}
+
+async function runConnect(adapter, url, w, mode) {
+  const count = Math.round(w.count[mode] * countScale);
+  await cycleConnections(adapter, `${url}/`, w.warmup[mode], w.concurrency);
+  mark('start');
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await cycleConnections(adapter, `${url}/`, count, w.concurrency);
+  const wallMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  mark('end');
+  return {
+    count, wallMs, cpuUserMs: cpu.user / 1000, cpuSysMs: cpu.system / 1000,
+    connPerSec: count / (wallMs / 1000), cpuUsPerConn: (cpu.user + cpu.system) / count,
+  };
+}
+
+async function runIdle(adapter, url, w, mode) {
+  const count = Math.round(w.count[mode] * countScale);
+  const target = `${url}/`;
+  // Load everything a connection needs first, so the baseline holds it.
+  const warm = await adapter.open(target, { onMessage() {} });
+  await withTimeout(warm.close(), 5000, 'close').catch(() => {});
+  gc();
+  await sleep(300);
+  gc();
+  const before = process.memoryUsage();
+
+  mark('start');
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  const conns = [];
+  await new Promise((resolve, reject) => {
+    let started = 0;
+    const launch = () => {
+      started++;
+      adapter.open(target, { onMessage() {} }).then((conn) => {
+        conns.push(conn);
+        if (started < count) launch();
+        else if (conns.length === count) resolve();
+      }, reject);
+    };
+    for (let i = 0; i < Math.min(w.concurrency, count); i++) launch();
+  });
+  const openMs = performance.now() - t0;
+  const cpu = process.cpuUsage(cpu0);
+  mark('end');
+  gc();
+  await sleep(300);
+  gc();
+  const after = process.memoryUsage();
+  const per = (key) => (after[key] - before[key]) / 1024 / count;
+  return {
+    count, wallMs: openMs, cpuUserMs: cpu.user / 1000, cpuSysMs: cpu.system / 1000,
+    openPerSec: count / (openMs / 1000),
+    kibPerConn: per('rss'), heapKibPerConn: per('heapUsed'), externalKibPerConn: per('external'),
+    rssBeforeMiB: before.rss / MiB, rssAfterMiB: after.rss / MiB,
+    openConnections: conns.length,
+  };
+}
+
+async function run(clientName, workloadName, url, mode) {
+  const w = findWorkload(workloadName);
+  const adapter = await loadClient(clientName);
+  const runner = { rtt: runMessages, pipe: runMessages, echo: runMessages, connect: runConnect, idle: runIdle }[w.kind];
+  const result = await runner(adapter, url, w, mode);
+  process.stdout.write(`RESULT ${JSON.stringify({ client: clientName, workload: w.name, version: adapter.version, pid: process.pid, ...result })}\n`);
+}
+
+async function probe() {
+  const out = {};
+  for (const [name, entry] of Object.entries(CLIENTS)) {
+    if (name === 'ws-nobu') process.env.WS_NO_BUFFER_UTIL = '1'; // only for the check in loadWs
+    try {
+      const adapter = await entry.load();
+      out[name] = { available: true, version: adapter.version, about: entry.about, deflate: entry.deflate };
+    } catch (err) {
+      out[name] = { available: false, reason: err.message, about: entry.about };
+    }
+  }
+  process.stdout.write(`RESULT ${JSON.stringify(out)}\n`);
+}
+
+function work(n) {
+  let x = 0;
+  for (let i = 0; i < n; i++) x = (x + Math.imul(i, 2654435761)) | 0;
+  return x;
+}
+
+function calibrate() {
+  for (let round = 0; round < 20; round++) work(1e6); // warm-up: let the JIT settle
+  const times = [];
+  let sink = 0;
+  for (let round = 0; round < 7; round++) {
+    const t0 = performance.now();
+    sink ^= work(3e7);
+    times.push(performance.now() - t0);
+  }
+  process.stdout.write(`RESULT ${JSON.stringify({ times, sink })}\n`);
+}
+
+const [command, ...args] = process.argv.slice(2);
+const main = { run: () => run(...args), probe, calibrate }[command];
+if (!main) {
+  console.error('usage: client.mjs run <client> <workload> <url> <mode> | probe | calibrate');
+  process.exit(2);
+}
+Promise.resolve().then(main).then(
+  () => process.exit(0),
+  (err) => {
+    console.error(`client ${args[0] ?? ''} ${args[1] ?? ''}: ${err?.stack ?? err}`);
+    process.exit(1);
+  },
+);
