@@ -105,6 +105,9 @@ bool Engine::Init() {
   info.user = this;
   info.pcontext = &context_;
   info.timeout_secs = 20;
+  // lws reads from a socket into this per-thread buffer: at lws's default of 4 KiB a
+  // 1 MiB message took about 260 recv() calls and as many loop wake-ups.
+  info.pt_serv_buf_size = 256 * 1024;
 
   std::unordered_set<uv_handle_t*> before;
   if (config_.unref_idle_handles) uv_walk(loop_, CollectHandles, &before);
