@@ -27,12 +27,12 @@ const dist = (name) => path.join(root, 'dist', name);
 export const CLIENTS = {
   'ours-whatwg': {
     about: 'our WHATWG WebSocket (lib/websocket.ts)',
-    deflate: false,
+    deflate: false, // see README, Known issues (lws's permessage-deflate glues some pipelined messages)
     load: loadWhatwg,
   },
   'ours-engine': {
     about: 'our engine, addon.NativeSocket (lib/binding.ts)',
-    deflate: false,
+    deflate: false, // see README, Known issues (lws's permessage-deflate glues some pipelined messages)
     load: loadEngine,
   },
   'ours-mirror': {
@@ -152,7 +152,7 @@ function loadEngine() {
   if (typeof addon.NativeSocket !== 'function') throw new Error('addon.NativeSocket is not implemented yet');
   return {
     version: version(root),
-    open(url, { text, onMessage }) {
+    open(url, { text, deflate, onMessage }) {
       return new Promise((resolve, reject) => {
         let opened = false;
         let onClosed = null;
@@ -160,6 +160,7 @@ function loadEngine() {
           {
             url, headers: [], protocols: [], origin: '', tls: { rejectUnauthorized: true },
             maxPayload: 0, handshakeTimeoutMs: 0,
+            perMessageDeflate: deflate ? 'permessage-deflate; client_max_window_bits' : '',
           },
           {
             onOpen() {
@@ -181,7 +182,8 @@ function loadEngine() {
         );
         const conn = {
           send(p) {
-            if (!socket.send(p.data, p.binary)) throw new Error('engine: send refused');
+            // notifySent false: nothing here waits for onSent (as with ws's send without a callback)
+            if (!socket.send(p.data, p.binary, false)) throw new Error('engine: send refused');
           },
           close() {
             return new Promise((res) => {
@@ -200,11 +202,15 @@ function loadEngine() {
 function whatwgAdapter(WebSocketClass, label, binaryType, extra = {}) {
   return {
     ...extra,
-    open(url, { onMessage }) {
+    open(url, { deflate, onMessage }) {
       return new Promise((resolve, reject) => {
         let opened = false;
         let onClosed = null;
-        const socket = new WebSocketClass(url);
+        // Ours takes Node options in a third argument (it offers permessage-deflate unless
+        // told not to); undici's constructor does not.
+        const socket = label === 'whatwg'
+          ? new WebSocketClass(url, [], { perMessageDeflate: !!deflate })
+          : new WebSocketClass(url);
         if (binaryType) socket.binaryType = binaryType;
         socket.onopen = () => {
           opened = true;

@@ -1,33 +1,14 @@
 // The one engine under the three faces: a NativeSocket (lib/binding.ts) with ordered
 // sending (a Blob's bytes are read before the messages sent after it go out), per-message
 // "left the process" notifications, and user code kept away from the native callbacks.
-import { addon, type NativeSocket, type NativeSocketOptions, type NativeTlsOptions } from './binding';
+import { addon, type NativeSocket, type NativeSocketOptions } from './binding';
 import {
   ConnectionClosedError, errorFromEngine, InvalidArgumentError, type HandshakeResponse, type WebSocketError,
 } from './errors';
 
 /** What a face has already validated and hands to the engine. */
-export interface EngineConfig {
-  /** ws:// or wss:// URL. */
-  url: string;
-  protocols: string[];
-  headers: Array<[string, string]>;
-  /** Origin header value, '' for none. */
-  origin: string;
-  tls: NativeTlsOptions;
-  /** Largest message accepted in bytes (0: no limit). */
-  maxPayload: number;
-  /** Time allowed for the opening handshake in ms (0: the engine's default). */
-  handshakeTimeoutMs: number;
-  /** permessage-deflate offer ('' or absent: none). */
-  perMessageDeflate?: string;
-  /** Tunnel through this HTTP proxy (CONNECT). */
-  proxy?: { host: string; port: number };
-  /** Keepalive ping after this many idle seconds (0/absent: none). */
-  pingIntervalSeconds?: number;
-  /** Drop the connection when nothing arrived this many seconds after the ping (0/absent: never). */
-  pongTimeoutSeconds?: number;
-}
+/** What one connection needs: exactly the native engine's options. */
+export type EngineConfig = NativeSocketOptions;
 
 /** The completed opening handshake. */
 export interface OpenInfo {

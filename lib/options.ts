@@ -63,8 +63,10 @@ const DEFAULT_DEFLATE_OFFER = 'permessage-deflate; client_max_window_bits';
 
 /** The permessage-deflate offer for the option ('' for none). */
 export function deflateOffer(value: unknown, fail: ErrorFactory): string {
-  if (value === undefined || value === true) return DEFAULT_DEFLATE_OFFER;
-  if (value === false) return '';
+  // Off unless asked for: lws's permessage-deflate can glue pipelined messages together
+  // when a message inflates to an exact multiple of its 1 KiB inflate buffer (see README).
+  if (value === true) return DEFAULT_DEFLATE_OFFER;
+  if (value === undefined || value === false) return '';
   if (typeof value !== 'object' || value === null) throw fail('perMessageDeflate must be true, false or an object of parameters.', 'type');
   const o = value as PerMessageDeflateOptions;
   const known = new Set(['serverNoContextTakeover', 'clientNoContextTakeover', 'serverMaxWindowBits', 'clientMaxWindowBits']);

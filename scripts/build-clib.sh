@@ -13,26 +13,7 @@ cd "$root"
 log() { echo "build-clib: $*" >&2; }
 
 # --- system packages --------------------------------------------------------
-packages=(libuv1-dev libssl-dev zlib1g-dev pkg-config)
-missing=()
-for p in "${packages[@]}"; do
-  status="$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)"
-  case "$status" in *" installed") ;; *) missing+=("$p") ;; esac
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-  if ! command -v apt-get >/dev/null; then
-    log "error: missing ${missing[*]} (and no apt-get): install the libuv, OpenSSL and zlib development packages and pkg-config"
-    exit 1
-  fi
-  sudo=()
-  if [ "$(id -u)" != 0 ]; then
-    command -v sudo >/dev/null || { log "error: missing ${missing[*]}; run as root or install them"; exit 1; }
-    sudo=(sudo -n)
-  fi
-  log "installing ${missing[*]}"
-  "${sudo[@]}" apt-get update </dev/null >&2
-  "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" </dev/null >&2
-fi
+bash scripts/ensure-debian-packages.sh build-clib libuv1-dev libssl-dev zlib1g-dev pkg-config
 
 command -v cmake >/dev/null || { log "error: cmake not found (install cmake >= 3.16)"; exit 1; }
 
