@@ -6,6 +6,8 @@
 //
 // Events are recorded (with a time stamp) so tests assert outside the callbacks.
 
+import { Waiters } from './waiters';
+
 export type Impl = 'native' | 'undici';
 
 export const IMPL: Impl = (() => {
@@ -55,7 +57,7 @@ export abstract class ClientUnderTest {
   readonly startedAt = Date.now();
   /** Exceptions thrown while echoing (kept out of the engine's callbacks). */
   readonly echoErrors: unknown[] = [];
-  private readonly waiters = new Set<() => void>();
+  private readonly waiters = new Waiters();
 
   abstract send(data: string | Buffer, isBinary?: boolean): void;
   abstract close(code?: number, reason?: string): void;
@@ -63,7 +65,7 @@ export abstract class ClientUnderTest {
 
   protected record(event: ClientEvent): void {
     this.events.push(event);
-    for (const waiter of [...this.waiters]) waiter();
+    this.waiters.notify();
   }
 
   protected now(): number {
@@ -84,20 +86,7 @@ export abstract class ClientUnderTest {
 
   /** Resolves true as soon as `predicate` holds, false after timeoutMs. */
   until(predicate: () => boolean, timeoutMs: number): Promise<boolean> {
-    if (predicate()) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const finish = (value: boolean) => {
-        clearTimeout(timer);
-        clearInterval(poll);
-        this.waiters.delete(check);
-        resolve(value);
-      };
-      const check = () => { if (predicate()) finish(true); };
-      const timer = setTimeout(() => finish(predicate()), timeoutMs);
-      // Predicates may also depend on the other side (client events vs. server state).
-      const poll = setInterval(check, 10);
-      this.waiters.add(check);
-    });
+    return this.waiters.until(predicate, timeoutMs);
   }
 
   /** Resolves with the first open or error event, or null after timeoutMs. */

@@ -8,6 +8,7 @@
 import crypto from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
+import { Waiters } from './waiters';
 
 export const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 
@@ -256,7 +257,7 @@ export class RawConnection {
   private fragments: Buffer[] | null = null;
   private fragmentBinary = false;
   private serverClosed = false;
-  private readonly waiters = new Set<() => void>();
+  private readonly waiters = new Waiters();
   private readonly policyFor: (req: UpgradeRequest) => HandshakeReply;
   private readonly onRequest: (conn: RawConnection) => void;
 
@@ -291,25 +292,12 @@ export class RawConnection {
   }
 
   private notify(): void {
-    for (const waiter of [...this.waiters]) waiter();
+    this.waiters.notify();
   }
 
   /** Resolves true as soon as `predicate` holds, false after timeoutMs. */
   until(predicate: () => boolean, timeoutMs: number): Promise<boolean> {
-    if (predicate()) return Promise.resolve(true);
-    return new Promise((resolve) => {
-      const finish = (value: boolean) => {
-        clearTimeout(timer);
-        clearInterval(poll);
-        this.waiters.delete(check);
-        resolve(value);
-      };
-      const check = () => { if (predicate()) finish(true); };
-      const timer = setTimeout(() => finish(predicate()), timeoutMs);
-      // Predicates may also depend on the other side (client events vs. server state).
-      const poll = setInterval(check, 10);
-      this.waiters.add(check);
-    });
+    return this.waiters.until(predicate, timeoutMs);
   }
 
   get tcpOpen(): boolean {
