@@ -12,10 +12,11 @@
 #include "engine.h"
 #include "oh_error_codes.h"
 
-// lws's own test for "part of a frame is still in lws's buffer". Internal to lws
-// (private-lib-core-net.h) but linked statically from the pinned version; the public
-// lws_send_pipe_choked() adds a poll() syscall to it.
-extern "C" int lws_has_buffered_out(struct lws* wsi);
+// Added by patches/lws/0010: "a new frame may not start yet": part of an earlier frame
+// is still in lws's buffer, or permessage-deflate is still sending the fragments of the
+// previous message (a write now would be glued to it). The public
+// lws_send_pipe_choked() tests the same plus a poll() syscall.
+extern "C" int lws_netstack_write_pending(struct lws* wsi);
 // Added by patches/lws/0006: fail a data frame whose declared length exceeds this, as
 // soon as its header is read.
 extern "C" void lws_netstack_set_rx_limit(struct lws* wsi, size_t limit);
@@ -288,7 +289,7 @@ bool Connection::CanWriteNow() const {
   // Nothing queued before it and nothing of an earlier frame still in lws's buffer: the
   // frame can go to the socket right away, without a round through POLLOUT.
   return state_ == State::kOpen && wsi_ && send_queue_.empty() && !close_requested_ && !peer_closed_ &&
-         !lws_has_buffered_out(wsi_);
+         !lws_netstack_write_pending(wsi_);
 }
 
 uint8_t* Connection::BeginSend(size_t length, bool binary, bool notify, uint64_t* id) {
@@ -329,7 +330,10 @@ void Connection::EndSend() {
   // Left the process unless lws had to keep part of it (then it counts as buffered until
   // lws has flushed it); either way OnSent is reported from a WRITEABLE callback, never
   // from inside the caller's send().
-  const bool kept = lws_has_buffered_out(wsi_);
+  const bool kept = lws_netstack_write_pending(wsi_);
+  // Still being compressed from direct_buffer_: keep it alive, the next frame gets the
+  // buffer whose drain has ended (CanWriteNow() was true, so none is running).
+  if (kept) draining_direct_buffer_.swap(direct_buffer_);
   unflushed_bytes_ = kept ? frame.length : 0;
   if (notify_up_to_ > last_reported_sent_ || kept) lws_callback_on_writable(wsi_);
 }
@@ -495,6 +499,14 @@ int Connection::HandleLwsEvent(lws* wsi, int reason_value, void* in, size_t len)
       state_ = State::kOpen;
       lws_netstack_set_rx_limit(wsi, request_.max_message_bytes);
       StopHandshakeTimer();
+      if (!extensions_.empty()) {
+        // lws inflates and deflates 1 KiB per step by default, and each deflated KiB
+        // becomes a frame of its own sent on a later POLLOUT: use 64 KiB steps (the
+        // buffers are allocated only once a message is compressed; fails harmlessly when
+        // permessage-deflate was not negotiated).
+        lws_set_extension_option(wsi, "permessage-deflate", "rx_buf_size", "16");
+        lws_set_extension_option(wsi, "permessage-deflate", "tx_buf_size", "16");
+      }
       if (sink_) {
         OpenInfo info;
         info.http_status = response_.status ? response_.status : 101;
@@ -644,15 +656,17 @@ void Connection::ReportSent() {
 }
 
 int Connection::WriteQueued(lws* wsi) {
-  // lws only calls WRITEABLE once its own buffer of a partial write is flushed, so
-  // everything written before has left the process now.
+  // lws only calls WRITEABLE once its own buffer of a partial write is flushed and
+  // permessage-deflate has compressed all of the last message, so everything written
+  // before has left the process now and its payload is no longer read.
   unflushed_bytes_ = 0;
+  draining_queued_bytes_.reset();
   ReportSent();
   bool first = true;
   while (!send_queue_.empty()) {
     // The first frame may go: this is the WRITEABLE callback. After it, stop as soon as
     // lws had to buffer part of a frame (lws_send_pipe_choked would cost a poll() each).
-    if (!first && lws_has_buffered_out(wsi)) {
+    if (!first && lws_netstack_write_pending(wsi)) {
       lws_callback_on_writable(wsi);
       return 0;
     }
@@ -667,11 +681,14 @@ int Connection::WriteQueued(lws* wsi) {
     if (message.kind != FrameKind::kPing) {
       queued_bytes_ -= length;
       last_written_id_ = message.id;
-      if (lws_has_buffered_out(wsi)) unflushed_bytes_ = length;  // lws keeps part of it
+      if (lws_netstack_write_pending(wsi)) {
+        unflushed_bytes_ = length;  // lws keeps part of it, or is still compressing it
+        draining_queued_bytes_ = std::move(message.bytes);
+      }
     }
     send_queue_.pop_front();
   }
-  if (lws_has_buffered_out(wsi)) {
+  if (lws_netstack_write_pending(wsi)) {
     lws_callback_on_writable(wsi);  // report OnSent once lws has flushed the rest
   } else {
     ReportSent();

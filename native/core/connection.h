@@ -182,6 +182,12 @@ class Connection {
   };
   DirectFrame direct_;                  // between BeginSend and EndSend
   std::vector<uint8_t> direct_buffer_;  // LWS_PRE headroom + payload, reused
+  // permessage-deflate reads a message's payload from the caller's buffer until all of it
+  // is compressed, over several POLLOUTs when it does not fit one step: the buffer of the
+  // last written message is kept here until lws calls WRITEABLE again (it does not while
+  // that message is still draining).
+  std::vector<uint8_t> draining_direct_buffer_;
+  std::unique_ptr<uint8_t[]> draining_queued_bytes_;
   uint64_t last_written_id_ = 0;   // handed to lws (maybe still in lws's own buffer)
   uint64_t last_reported_sent_ = 0;
 
