@@ -27,12 +27,12 @@ const dist = (name) => path.join(root, 'dist', name);
 export const CLIENTS = {
   'ours-whatwg': {
     about: 'our WHATWG WebSocket (lib/websocket.ts)',
-    deflate: false, // see README, Known issues (lws's permessage-deflate glues some pipelined messages)
+    deflate: true,
     load: loadWhatwg,
   },
   'ours-engine': {
     about: 'our engine, addon.NativeSocket (lib/binding.ts)',
-    deflate: false, // see README, Known issues (lws's permessage-deflate glues some pipelined messages)
+    deflate: true,
     load: loadEngine,
   },
   'ours-mirror': {

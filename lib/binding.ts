@@ -44,6 +44,9 @@ export interface NativeSocketOptions {
    * 'permessage-deflate; client_no_context_takeover; server_max_window_bits=10';
    * absent or '': not offered. maxPayload limits the DECOMPRESSED message size. */
   perMessageDeflate?: string;
+  /** permessage-deflate: messages smaller than this many bytes are sent uncompressed
+   * (absent/0: every message is compressed). */
+  perMessageDeflateThreshold?: number;
   /** Tunnel through this HTTP proxy with CONNECT (the proxy resolves the target's name).
    * Plain-HTTP proxies only; no proxy authentication. */
   proxy?: { host: string; port: number };

@@ -96,7 +96,10 @@ export class EngineSocket {
       maxPayload: config.maxPayload,
       handshakeTimeoutMs: config.handshakeTimeoutMs,
     };
-    if (config.perMessageDeflate) options.perMessageDeflate = config.perMessageDeflate;
+    if (config.perMessageDeflate) {
+      options.perMessageDeflate = config.perMessageDeflate;
+      if (config.perMessageDeflateThreshold) options.perMessageDeflateThreshold = config.perMessageDeflateThreshold;
+    }
     if (config.proxy) options.proxy = config.proxy;
     if (config.pingIntervalSeconds) options.pingIntervalSeconds = config.pingIntervalSeconds;
     if (config.pongTimeoutSeconds) options.pongTimeoutSeconds = config.pongTimeoutSeconds;

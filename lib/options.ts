@@ -50,7 +50,12 @@ export interface PerMessageDeflateOptions {
   serverMaxWindowBits?: number;
   /** true: let the server choose our window size; a number (8-15): offer at most that. */
   clientMaxWindowBits?: boolean | number;
+  /** Messages smaller than this many bytes are sent uncompressed. Default 1024, as `ws`. */
+  threshold?: number;
 }
+
+/** The default of PerMessageDeflateOptions.threshold (the same as `ws`). */
+export const DEFAULT_DEFLATE_THRESHOLD = 1024;
 
 export const DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024;
 
@@ -63,13 +68,11 @@ const DEFAULT_DEFLATE_OFFER = 'permessage-deflate; client_max_window_bits';
 
 /** The permessage-deflate offer for the option ('' for none). */
 export function deflateOffer(value: unknown, fail: ErrorFactory): string {
-  // Off unless asked for: lws's permessage-deflate can glue pipelined messages together
-  // when a message inflates to an exact multiple of its 1 KiB inflate buffer (see README).
-  if (value === true) return DEFAULT_DEFLATE_OFFER;
-  if (value === undefined || value === false) return '';
+  if (value === undefined || value === true) return DEFAULT_DEFLATE_OFFER;
+  if (value === false) return '';
   if (typeof value !== 'object' || value === null) throw fail('perMessageDeflate must be true, false or an object of parameters.', 'type');
   const o = value as PerMessageDeflateOptions;
-  const known = new Set(['serverNoContextTakeover', 'clientNoContextTakeover', 'serverMaxWindowBits', 'clientMaxWindowBits']);
+  const known = new Set(['serverNoContextTakeover', 'clientNoContextTakeover', 'serverMaxWindowBits', 'clientMaxWindowBits', 'threshold']);
   for (const name of Object.keys(o)) {
     if (!known.has(name)) throw fail(`perMessageDeflate.${name} is not supported; the parameters are: ${[...known].join(', ')}.`, 'type');
   }
@@ -86,6 +89,13 @@ export function deflateOffer(value: unknown, fail: ErrorFactory): string {
   if (o.clientMaxWindowBits === true || o.clientMaxWindowBits === undefined) parts.push('client_max_window_bits');
   else if (o.clientMaxWindowBits !== false) parts.push(`client_max_window_bits=${bits('clientMaxWindowBits', o.clientMaxWindowBits)}`);
   return parts.join('; ');
+}
+
+/** The size below which messages are sent uncompressed, for the perMessageDeflate option. */
+export function deflateThreshold(value: unknown, fail: ErrorFactory): number {
+  if (typeof value !== 'object' || value === null) return DEFAULT_DEFLATE_THRESHOLD;
+  const threshold = (value as PerMessageDeflateOptions).threshold;
+  return nonNegativeInteger('perMessageDeflate.threshold', threshold, DEFAULT_DEFLATE_THRESHOLD, fail);
 }
 
 /**
@@ -136,5 +146,6 @@ export function engineConfig(
     maxPayload: nonNegativeInteger('maxPayload', opts.maxPayload, DEFAULT_MAX_PAYLOAD, fail),
     handshakeTimeoutMs: nonNegativeInteger('handshakeTimeout', opts.handshakeTimeout, 0, fail, 2 ** 31 - 1),
     perMessageDeflate: deflateOffer(opts.perMessageDeflate, fail),
+    perMessageDeflateThreshold: deflateThreshold(opts.perMessageDeflate, fail),
   };
 }

@@ -113,6 +113,8 @@ ConnectRequest RequestFromOptions(Napi::Env env, Napi::Object options) {
   if (!request.vhost.deflate_offer.empty() && request.vhost.deflate_offer.rfind("permessage-deflate", 0) != 0) {
     throw Napi::TypeError::New(env, "NativeSocket: options.perMessageDeflate must start with \"permessage-deflate\"");
   }
+  double threshold = NumberProperty(options, "perMessageDeflateThreshold", 0);
+  request.compress_threshold = threshold > 0 ? static_cast<size_t>(std::min(threshold, 4.0e9)) : 0;
   auto seconds = [&](const char* name) {
     double value = NumberProperty(options, name, 0);
     return value > 0 ? static_cast<uint16_t>(std::min(value, 65535.0)) : uint16_t{0};

@@ -17,6 +17,8 @@
 // previous message (a write now would be glued to it). The public
 // lws_send_pipe_choked() tests the same plus a poll() syscall.
 extern "C" int lws_netstack_write_pending(struct lws* wsi);
+// Added by patches/lws/0011: data frames written while set go out uncompressed.
+extern "C" void lws_netstack_set_no_compress(struct lws* wsi, int no_compress);
 // Added by patches/lws/0006: fail a data frame whose declared length exceeds this, as
 // soon as its header is read.
 extern "C" void lws_netstack_set_rx_limit(struct lws* wsi, size_t limit);
@@ -320,6 +322,7 @@ void Connection::EndSend() {
   if (!direct_.id) return;
   DirectFrame frame = direct_;
   direct_ = DirectFrame{};
+  SetCompression(wsi_, frame.length);
   int written = lws_write(wsi_, direct_buffer_.data() + LWS_PRE, frame.length,
                           frame.kind == FrameKind::kBinary ? LWS_WRITE_BINARY : LWS_WRITE_TEXT);
   if (written < 0) {
@@ -647,6 +650,16 @@ too_large:
   return -1;
 }
 
+void Connection::SetCompression(lws* wsi, size_t length) {
+  // Only matters once permessage-deflate is negotiated; lws ignores it otherwise.
+  if (request_.compress_threshold == 0 || extensions_.empty()) return;
+  const bool small = length < request_.compress_threshold;
+  if (small != compression_off_) {
+    lws_netstack_set_no_compress(wsi, small);
+    compression_off_ = small;
+  }
+}
+
 void Connection::ReportSent() {
   // Only when someone waits for it: an OnSent per message would cost a JS call each.
   if (last_written_id_ > last_reported_sent_ && notify_up_to_ > last_reported_sent_) {
@@ -676,6 +689,7 @@ int Connection::WriteQueued(lws* wsi) {
     lws_write_protocol protocol = message.kind == FrameKind::kPing     ? LWS_WRITE_PING
                                   : message.kind == FrameKind::kBinary ? LWS_WRITE_BINARY
                                                                        : LWS_WRITE_TEXT;
+    if (message.kind != FrameKind::kPing) SetCompression(wsi, length);
     int written = lws_write(wsi, message.payload(), length, protocol);
     if (written < 0) return -1;
     if (message.kind != FrameKind::kPing) {

@@ -63,6 +63,7 @@ struct ConnectRequest {
   uint16_t ping_interval_s = 0;       // idle time before lws sends a ping (0: never)
   uint16_t pong_timeout_s = 0;        // idle time after which the connection is dropped (0: never)
   size_t max_message_bytes = 100u * 1024 * 1024;  // 0: no limit
+  size_t compress_threshold = 0;      // permessage-deflate: smaller messages go uncompressed
   uint32_t handshake_timeout_ms = 0;  // 0: lws's own timeouts only
 };
 
@@ -135,6 +136,7 @@ class Connection {
   void Fail(const std::string& message);
   int WriteQueued(lws* wsi);
   void ReportSent();
+  void SetCompression(lws* wsi, size_t length);
   int Receive(lws* wsi, const uint8_t* data, size_t len);
   void Finish();
   void ReleaseIfDone();
@@ -162,6 +164,7 @@ class Connection {
   bool have_response_ = false;
   std::string protocol_;
   std::string extensions_;
+  bool compression_off_ = false;  // what lws_netstack_set_no_compress was last told
   uv_timer_t* handshake_timer_ = nullptr;  // owned; freed in its close callback
   std::unique_ptr<lws_retry_bo> idle_policy_;  // keepalive; lws keeps a pointer to it
   bool timer_closing_ = false;

@@ -488,7 +488,7 @@ describe('Node options', () => {
     }
   });
 
-  test('perMessageDeflate: true offers and negotiates it; by default (or false) nothing is offered; parameters are sent', async () => {
+  test('perMessageDeflate: offered by default (as ws and browsers) and negotiated; false offers nothing; parameters are sent', async () => {
     const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: { threshold: 0 } });
     await new Promise<void>((resolve) => wss.once('listening', () => resolve()));
     const offers: Array<string | undefined> = [];
@@ -498,13 +498,13 @@ describe('Node options', () => {
     });
     const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
     try {
-      const deflated = make(url, { perMessageDeflate: true });
+      const deflated = make(url);
       const log = await opened(deflated);
       expect(deflated.extensions).toMatch(/^permessage-deflate/);
       const text = 'compressible '.repeat(10000);
       deflated.send(text);
       expect((await log.waitFor('message'))[0].data).toBe(text);
-      expect((await opened(make(url))) && offers[1]).toBeUndefined();
+      expect((await opened(make(url, { perMessageDeflate: false }))) && offers[1]).toBeUndefined();
       const tuned = make(url, { perMessageDeflate: { clientNoContextTakeover: true, serverMaxWindowBits: 10, clientMaxWindowBits: 12 } });
       await opened(tuned);
       expect(offers).toEqual([
