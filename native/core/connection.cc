@@ -10,6 +10,7 @@
 
 #include "connection_sink.h"
 #include "engine.h"
+#include "frame_writer.h"
 #include "oh_error_codes.h"
 
 // Added by patches/lws/0010: "a new frame may not start yet": part of an earlier frame
@@ -35,6 +36,14 @@ namespace {
 
 std::atomic<size_t> g_live_connections{0};
 
+// Messages up to this size are framed by us and written together with the others of the
+// same loop turn; larger ones go to lws one by one (no gain from batching, one copy less).
+constexpr size_t kBatchMaxMessage = 16 * 1024;
+// A batch this large is written at once rather than at the end of the loop turn.
+constexpr size_t kBatchFlushBytes = 256 * 1024;
+// The batch buffer is freed after a burst that grew it beyond this.
+constexpr size_t kBatchKeepCapacity = 1024 * 1024;
+
 std::string LwsErrorText(const void* in) {
   if (!in) return std::string();
   const char* text = static_cast<const char*>(in);
@@ -59,6 +68,7 @@ Connection::Connection(Engine& engine, ConnectRequest request, ConnectionSink* s
 
 Connection::~Connection() {
   // Only reached through Engine::Release (nothing pending on the loop) or engine teardown.
+  if (batch_scheduled_ && engine_.send_batcher()) engine_.send_batcher()->Cancel(this);
   --g_live_connections;
 }
 
@@ -234,6 +244,7 @@ void Connection::Finish() {
   state_ = State::kClosed;
   send_queue_.clear();
   queued_bytes_ = 0;
+  DropBatch();
   ConnectionSink* sink = sink_;
   sink_ = nullptr;
   if (sink) sink->OnFinished();
@@ -294,12 +305,86 @@ bool Connection::CanWriteNow() const {
          !lws_netstack_write_pending(wsi_);
 }
 
+bool Connection::CanBatch(size_t length) const {
+  // Our frames are never compressed: only when permessage-deflate is off, or the message
+  // is under its threshold.
+  if (length > kBatchMaxMessage || !engine_.send_batcher()) return false;
+  return extensions_.empty() || (request_.compress_threshold != 0 && length < request_.compress_threshold);
+}
+
+uint8_t* Connection::AppendToBatch(FrameKind kind, size_t length, uint64_t id) {
+  BatchedFrame frame;
+  if (!engine_.NextMask(frame.mask)) return nullptr;
+  const size_t header_at = batch_.size();
+  // + 1: the spare byte BeginSend promises (a NUL terminator), dropped again on commit.
+  batch_.resize(header_at + ClientFrameHeaderSize(length) + length + 1);
+  const size_t header = WriteClientFrameHeader(batch_.data() + header_at,
+                                               kind == FrameKind::kBinary ? kOpcodeBinary : kOpcodeText, length, frame.mask);
+  frame.payload_at = header_at + header;
+  frame.length = length;
+  frame.id = id;
+  batching_ = frame;
+  return batch_.data() + frame.payload_at;
+}
+
+void Connection::CommitBatchedFrame() {
+  BatchedFrame frame = batching_;
+  batching_ = BatchedFrame{};
+  batch_.resize(frame.payload_at + frame.length);
+  MaskPayload(batch_.data() + frame.payload_at, frame.length, frame.mask);
+  batch_payload_bytes_ += frame.length;
+  batch_last_id_ = frame.id;
+}
+
+bool Connection::WriteBatch() {
+  if (batch_.empty()) return true;
+  if (!wsi_ || state_ != State::kOpen || close_sent_ || peer_closed_) {
+    DropBatch();  // no data frame may follow a close
+    return true;
+  }
+  // Complete frames, so lws passes them on as they are (it keeps what the socket does
+  // not take yet, in order with anything it writes later).
+  const int written = lws_write(wsi_, batch_.data(), batch_.size(), LWS_WRITE_RAW);
+  const size_t payload_bytes = batch_payload_bytes_;
+  DropBatch();
+  if (written < 0) {
+    KillSoon();  // the socket failed: lws reports the close
+    return false;
+  }
+  last_written_id_ = batch_last_id_;
+  unflushed_bytes_ = lws_netstack_write_pending(wsi_) ? payload_bytes : 0;
+  return true;
+}
+
+void Connection::FlushBatch() {
+  if (batch_.empty()) return;
+  if (WriteBatch() && wsi_ && (notify_up_to_ > last_reported_sent_ || unflushed_bytes_)) {
+    lws_callback_on_writable(wsi_);  // OnSent is reported from WRITEABLE
+  }
+}
+
+void Connection::FlushScheduledBatch() {
+  batch_scheduled_ = false;
+  FlushBatch();
+}
+
+void Connection::DropBatch() {
+  batch_.clear();
+  batch_payload_bytes_ = 0;
+  if (batch_.capacity() > kBatchKeepCapacity) std::vector<uint8_t>().swap(batch_);
+}
+
 uint8_t* Connection::BeginSend(size_t length, bool binary, bool notify, uint64_t* id) {
   if (finished_ || close_requested_ || peer_closed_ || state_ == State::kClosing || state_ == State::kClosed) {
     return nullptr;
   }
   *id = next_message_id_++;
   if (notify) notify_up_to_ = *id;
+  if (CanWriteNow() && CanBatch(length)) {
+    uint8_t* payload = AppendToBatch(binary ? FrameKind::kBinary : FrameKind::kText, length, *id);
+    if (payload) return payload;
+  }
+  FlushBatch();  // the frames batched so far go before this one
   if (CanWriteNow()) {
     // Written in EndSend from a buffer kept for this (lws masks in place, so the
     // caller's memory cannot be handed to it).
@@ -319,6 +404,16 @@ uint8_t* Connection::BeginSend(size_t length, bool binary, bool notify, uint64_t
 }
 
 void Connection::EndSend() {
+  if (batching_.id) {
+    CommitBatchedFrame();
+    if (batch_.size() >= kBatchFlushBytes) {
+      FlushBatch();
+    } else if (!batch_scheduled_) {
+      batch_scheduled_ = true;
+      engine_.send_batcher()->Schedule(this);
+    }
+    return;
+  }
   if (!direct_.id) return;
   DirectFrame frame = direct_;
   direct_ = DirectFrame{};
@@ -367,6 +462,7 @@ bool Connection::Ping(const uint8_t* data, size_t length) {
 
 void Connection::Terminate() {
   terminated_ = true;
+  DropBatch();
   switch (state_) {
     case State::kResolving:
       if (resolve_req_) uv_cancel(reinterpret_cast<uv_req_t*>(resolve_req_));
@@ -674,18 +770,33 @@ int Connection::WriteQueued(lws* wsi) {
   // before has left the process now and its payload is no longer read.
   unflushed_bytes_ = 0;
   draining_queued_bytes_.reset();
+  if (!WriteBatch()) return -1;  // left from before (e.g. a ping or close was asked for)
   ReportSent();
-  bool first = true;
   while (!send_queue_.empty()) {
-    // The first frame may go: this is the WRITEABLE callback. After it, stop as soon as
-    // lws had to buffer part of a frame (lws_send_pipe_choked would cost a poll() each).
-    if (!first && lws_netstack_write_pending(wsi)) {
+    // Stop as soon as lws holds part of a frame or is still compressing a message (our
+    // frames must not go between its fragments); WRITEABLE comes again once it is done.
+    // (lws_send_pipe_choked would cost a poll() each.) The batch is empty here: it is
+    // written before anything else is.
+    if (lws_netstack_write_pending(wsi)) {
       lws_callback_on_writable(wsi);
       return 0;
     }
-    first = false;
     OutgoingMessage& message = send_queue_.front();
     const size_t length = message.length;
+    // Small frames are framed into one batch, written as one (up to kBatchFlushBytes).
+    if (message.kind != FrameKind::kPing && CanBatch(length) && batch_.size() < kBatchFlushBytes) {
+      if (uint8_t* payload = AppendToBatch(message.kind, length, message.id)) {
+        if (length) std::memcpy(payload, message.payload(), length);
+        CommitBatchedFrame();
+        queued_bytes_ -= length;
+        send_queue_.pop_front();
+        continue;
+      }
+    }
+    if (!batch_.empty()) {
+      if (!WriteBatch()) return -1;
+      continue;  // this message again, once the batch is out
+    }
     lws_write_protocol protocol = message.kind == FrameKind::kPing     ? LWS_WRITE_PING
                                   : message.kind == FrameKind::kBinary ? LWS_WRITE_BINARY
                                                                        : LWS_WRITE_TEXT;
@@ -702,6 +813,7 @@ int Connection::WriteQueued(lws* wsi) {
     }
     send_queue_.pop_front();
   }
+  if (!WriteBatch()) return -1;
   if (lws_netstack_write_pending(wsi)) {
     lws_callback_on_writable(wsi);  // report OnSent once lws has flushed the rest
   } else {

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "connection_sink.h"
+#include "send_batcher.h"
 #include "url.h"
 
 struct lws;
@@ -67,7 +68,7 @@ struct ConnectRequest {
   uint32_t handshake_timeout_ms = 0;  // 0: lws's own timeouts only
 };
 
-class Connection {
+class Connection : private SendBatcher::Client {
  public:
   enum class State { kResolving, kConnecting, kOpen, kClosing, kClosed };
 
@@ -107,7 +108,7 @@ class Connection {
 
   State state() const { return state_; }
   // Bytes not yet handed to the kernel: queued, plus a written frame lws still holds part of.
-  size_t buffered_bytes() const { return queued_bytes_ + unflushed_bytes_; }
+  size_t buffered_bytes() const { return queued_bytes_ + unflushed_bytes_ + batch_payload_bytes_; }
   size_t queued_messages() const { return send_queue_.size(); }
 
   // Dispatch of the lws protocol callback for this connection's wsi.
@@ -137,6 +138,13 @@ class Connection {
   int WriteQueued(lws* wsi);
   void ReportSent();
   void SetCompression(lws* wsi, size_t length);
+  bool CanBatch(size_t length) const;
+  uint8_t* AppendToBatch(FrameKind kind, size_t length, uint64_t id);
+  void CommitBatchedFrame();
+  bool WriteBatch();
+  void FlushBatch();
+  void FlushScheduledBatch() override;
+  void DropBatch();
   int Receive(lws* wsi, const uint8_t* data, size_t len);
   void Finish();
   void ReleaseIfDone();
@@ -184,6 +192,18 @@ class Connection {
     size_t length = 0;
   };
   DirectFrame direct_;                  // between BeginSend and EndSend
+  // Small frames we framed ourselves, written together once per loop turn (SendBatcher).
+  std::vector<uint8_t> batch_;
+  size_t batch_payload_bytes_ = 0;
+  uint64_t batch_last_id_ = 0;
+  bool batch_scheduled_ = false;
+  struct BatchedFrame {  // between BeginSend and EndSend
+    size_t payload_at = 0;
+    size_t length = 0;
+    uint8_t mask[4] = {};
+    uint64_t id = 0;  // 0: none pending
+  };
+  BatchedFrame batching_;
   std::vector<uint8_t> direct_buffer_;  // LWS_PRE headroom + payload, reused
   // permessage-deflate reads a message's payload from the caller's buffer until all of it
   // is compressed, over several POLLOUTs when it does not fit one step: the buffer of the

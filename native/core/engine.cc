@@ -81,6 +81,7 @@ Engine::~Engine() {
   // Normally Shutdown() has finished; this is the last resort for an engine that
   // never started one (lws then frees what it can).
   connections_.clear();
+  send_batcher_.reset();
   if (context_) lws_context_destroy(context_);
   --g_live_engines;
 }
@@ -114,6 +115,8 @@ bool Engine::Init() {
 
   context_ = lws_create_context(&info);
   if (!context_) return false;
+
+  send_batcher_ = std::make_unique<SendBatcher>(loop_);
 
   if (config_.unref_idle_handles) {
     // lws puts its own ref'd handles (idle, timer, event pipe) on the loop; they
@@ -263,6 +266,16 @@ Connection* Engine::Connect(ConnectRequest request, ConnectionSink* sink) {
   return raw;
 }
 
+bool Engine::NextMask(uint8_t mask[4]) {
+  if (mask_pool_left_ < 4) {
+    if (!context_ || lws_get_random(context_, mask_pool_, sizeof mask_pool_) != sizeof mask_pool_) return false;
+    mask_pool_left_ = sizeof mask_pool_;
+  }
+  std::memcpy(mask, mask_pool_ + sizeof mask_pool_ - mask_pool_left_, 4);
+  mask_pool_left_ -= 4;
+  return true;
+}
+
 void Engine::Release(Connection* connection) {
   connections_.erase(connection);
   if (shutting_down_) MaybeFinishShutdown();
@@ -294,6 +307,7 @@ void Engine::Shutdown(std::function<void()> done) {
   live.reserve(connections_.size());
   for (auto& entry : connections_) live.push_back(entry.first);
   for (Connection* connection : live) connection->AbortForShutdown();
+  send_batcher_.reset();  // every connection dropped its batch above
 
   // lws's destroy on a foreign loop is two-phase: it finishes by itself once its
   // handles have closed, and then clears context_ through info.pcontext.
