@@ -168,6 +168,16 @@ function loadEngine() {
               resolve(conn);
             },
             onMessage: text ? (data, isBinary) => onMessage(isBinary ? data : data.toString('utf8')) : (data) => onMessage(data),
+            // small messages of one loop turn in one call (as lib/engine.ts takes them)
+            onMessages(bytes, layout) {
+              let start = 0;
+              for (let i = 0; i < layout.length; i++) {
+                const end = layout[i] & 0x7fffffff;
+                const data = bytes.subarray(start, end);
+                start = end;
+                onMessage(text && layout[i] >>> 31 === 0 ? data.toString('utf8') : data);
+              }
+            },
             onSent() {},
             onError(code, message) {
               if (!opened) reject(new Error(`engine: error ${code} ${message}`));

@@ -64,6 +64,12 @@ export interface NativeSocketHandlers {
   onOpen(protocol: string, extensions: string, status: number, headers: Record<string, string>): void;
   /** One complete message. A Buffer the handler may keep. */
   onMessage(data: Buffer, isBinary: boolean): void;
+  /** Optional. Several small messages that arrived in one turn of the event loop, in one
+   * call (each would otherwise cost a call of onMessage): message i is
+   * bytes[end(i - 1), end(i)), end(i) = layout[i] & 0x7fffffff, binary when
+   * layout[i] >>> 31 is 1 (end(-1) = 0). Views of `bytes` share its memory. Without it,
+   * every message comes through onMessage. */
+  onMessages?(bytes: Buffer, layout: Uint32Array): void;
   /** Every message whose id is <= upToId has been handed to the kernel (left the process).
    * Reported (never from inside send()) when a message sent with notifySent has left. */
   onSent(upToId: number): void;

@@ -107,6 +107,7 @@ export class EngineSocket {
       this.#native = new addon.NativeSocket(options, {
         onOpen: (protocol, extensions, status, headers) => this.#onOpen({ protocol, extensions, status, headers }),
         onMessage: (data, isBinary) => this.#deliver(() => this.#events.message(data, isBinary)),
+        onMessages: (bytes, layout) => this.#deliverBatch(bytes, layout),
         onSent: (upToId) => this.#onSent(upToId),
         onError: (code, message, status, headers) => this.#onError(code, message, status, headers),
         onClose: (code, reason, wasClean) => this.#onClose({ code, reason, wasClean }),
@@ -233,6 +234,18 @@ export class EngineSocket {
 
   #deliver(fn: () => void): void {
     isolate(fn);
+  }
+
+  /** Messages the engine handed over together (see NativeSocketHandlers.onMessages). */
+  #deliverBatch(bytes: Buffer, layout: Uint32Array): void {
+    let start = 0;
+    for (let i = 0; i < layout.length; i += 1) {
+      const word = layout[i];
+      const end = word & 0x7fffffff;
+      const data = bytes.subarray(start, end);
+      start = end;
+      isolate(() => this.#events.message(data, word >>> 31 === 1));
+    }
   }
 
   #onOpen(info: OpenInfo): void {

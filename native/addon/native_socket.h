@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "connection_sink.h"
+#include "turn_batcher.h"
 
 namespace netstack {
 class Connection;
@@ -18,7 +19,7 @@ namespace netstack::addon {
 
 class EnvHost;
 
-class NativeSocket final : public Napi::ObjectWrap<NativeSocket>, public ConnectionSink {
+class NativeSocket final : public Napi::ObjectWrap<NativeSocket>, public ConnectionSink, private TurnBatcher::Client {
  public:
   static Napi::Function Define(Napi::Env env);
   explicit NativeSocket(const Napi::CallbackInfo& info);
@@ -35,7 +36,7 @@ class NativeSocket final : public Napi::ObjectWrap<NativeSocket>, public Connect
   void OnPong(const uint8_t* data, size_t length) override;
 
  private:
-  enum Handler { kOnOpen, kOnMessage, kOnError, kOnClose, kOnSent, kOnPong, kHandlerCount };
+  enum Handler { kOnOpen, kOnMessage, kOnError, kOnClose, kOnSent, kOnPong, kOnMessages, kHandlerCount };
 
   Napi::Value Send(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
@@ -43,9 +44,21 @@ class NativeSocket final : public Napi::ObjectWrap<NativeSocket>, public Connect
   Napi::Value Ping(const Napi::CallbackInfo& info);
   Napi::Value BufferedAmount(const Napi::CallbackInfo& info);
 
-  // Calls handler `which` with the values make_args builds; never throws.
+  // Calls handler `which` with the values make_args builds; never throws. Messages
+  // waiting in the inbox are delivered first (events keep their order).
   template <typename MakeArgs>
   void Emit(Handler which, MakeArgs make_args);
+  template <typename MakeArgs>
+  void CallHandler(Handler which, MakeArgs make_args);
+
+  // Small messages received in one loop turn reach JS in one onMessages call (when the
+  // handlers have one): one Buffer with all of them and the end offset of each.
+  void DeliverInbox();
+  void DropInbox();
+  void FlushScheduledBatch() override {
+    inbox_batcher_ = nullptr;
+    DeliverInbox();
+  }
 
   EnvHost* host_ = nullptr;
   Connection* connection_ = nullptr;  // owned by the engine; null once finished
@@ -53,6 +66,9 @@ class NativeSocket final : public Napi::ObjectWrap<NativeSocket>, public Connect
   Napi::FunctionReference handler_functions_[kHandlerCount];
   bool pinned_ = false;
   bool close_emitted_ = false;
+  std::vector<uint8_t> inbox_bytes_;
+  std::vector<uint32_t> inbox_layout_;  // end offset | 0x80000000 for a binary message
+  TurnBatcher* inbox_batcher_ = nullptr;  // the engine's, while the inbox waits in it
 };
 
 }  // namespace netstack::addon

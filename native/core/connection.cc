@@ -68,7 +68,7 @@ Connection::Connection(Engine& engine, ConnectRequest request, ConnectionSink* s
 
 Connection::~Connection() {
   // Only reached through Engine::Release (nothing pending on the loop) or engine teardown.
-  if (batch_scheduled_ && engine_.send_batcher()) engine_.send_batcher()->Cancel(this);
+  if (batch_scheduled_ && engine_.turn_batcher()) engine_.turn_batcher()->Cancel(this);
   --g_live_connections;
 }
 
@@ -308,7 +308,7 @@ bool Connection::CanWriteNow() const {
 bool Connection::CanBatch(size_t length) const {
   // Our frames are never compressed: only when permessage-deflate is off, or the message
   // is under its threshold.
-  if (length > kBatchMaxMessage || !engine_.send_batcher()) return false;
+  if (length > kBatchMaxMessage || !engine_.turn_batcher()) return false;
   return extensions_.empty() || (request_.compress_threshold != 0 && length < request_.compress_threshold);
 }
 
@@ -410,7 +410,7 @@ void Connection::EndSend() {
       FlushBatch();
     } else if (!batch_scheduled_) {
       batch_scheduled_ = true;
-      engine_.send_batcher()->Schedule(this);
+      engine_.turn_batcher()->Schedule(this);
     }
     return;
   }

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "connection_sink.h"
-#include "send_batcher.h"
+#include "turn_batcher.h"
 #include "url.h"
 
 struct lws;
@@ -68,7 +68,7 @@ struct ConnectRequest {
   uint32_t handshake_timeout_ms = 0;  // 0: lws's own timeouts only
 };
 
-class Connection : private SendBatcher::Client {
+class Connection : private TurnBatcher::Client {
  public:
   enum class State { kResolving, kConnecting, kOpen, kClosing, kClosed };
 
@@ -192,7 +192,7 @@ class Connection : private SendBatcher::Client {
     size_t length = 0;
   };
   DirectFrame direct_;                  // between BeginSend and EndSend
-  // Small frames we framed ourselves, written together once per loop turn (SendBatcher).
+  // Small frames we framed ourselves, written together once per loop turn (TurnBatcher).
   std::vector<uint8_t> batch_;
   size_t batch_payload_bytes_ = 0;
   uint64_t batch_last_id_ = 0;

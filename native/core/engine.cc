@@ -81,7 +81,7 @@ Engine::~Engine() {
   // Normally Shutdown() has finished; this is the last resort for an engine that
   // never started one (lws then frees what it can).
   connections_.clear();
-  send_batcher_.reset();
+  turn_batcher_.reset();
   if (context_) lws_context_destroy(context_);
   --g_live_engines;
 }
@@ -116,7 +116,7 @@ bool Engine::Init() {
   context_ = lws_create_context(&info);
   if (!context_) return false;
 
-  send_batcher_ = std::make_unique<SendBatcher>(loop_);
+  turn_batcher_ = std::make_unique<TurnBatcher>(loop_);
 
   if (config_.unref_idle_handles) {
     // lws puts its own ref'd handles (idle, timer, event pipe) on the loop; they
@@ -307,7 +307,7 @@ void Engine::Shutdown(std::function<void()> done) {
   live.reserve(connections_.size());
   for (auto& entry : connections_) live.push_back(entry.first);
   for (Connection* connection : live) connection->AbortForShutdown();
-  send_batcher_.reset();  // every connection dropped its batch above
+  turn_batcher_.reset();  // every connection dropped its batch above
 
   // lws's destroy on a foreign loop is two-phase: it finishes by itself once its
   // handles have closed, and then clears context_ through info.pcontext.

@@ -11,7 +11,7 @@
 #include <string>
 #include <unordered_map>
 
-#include "send_batcher.h"
+#include "turn_batcher.h"
 
 struct lws;
 struct lws_context;
@@ -62,7 +62,7 @@ class Engine {
   static size_t LiveCount();
 
   // Batches of small frames written once per loop turn (nullptr once shutting down).
-  SendBatcher* send_batcher() const { return send_batcher_.get(); }
+  TurnBatcher* turn_batcher() const { return turn_batcher_.get(); }
 
   // A fresh 4-byte masking key for a frame we build ourselves; false if no random bytes
   // could be had (then the frame must go through lws, which fails the write).
@@ -92,7 +92,7 @@ class Engine {
   bool shutting_down_ = false;
   std::function<void()> shutdown_done_;
   uv_idle_t* shutdown_check_ = nullptr;  // turns the loop until lws has finished destroying
-  std::unique_ptr<SendBatcher> send_batcher_;
+  std::unique_ptr<TurnBatcher> turn_batcher_;
   // Random bytes for masking keys, taken from lws's generator 1 KiB at a time.
   uint8_t mask_pool_[1024];
   size_t mask_pool_left_ = 0;

@@ -1,10 +1,10 @@
-#include "send_batcher.h"
+#include "turn_batcher.h"
 
 #include <algorithm>
 
 namespace netstack {
 
-SendBatcher::SendBatcher(uv_loop_t* loop) : prepare_(new uv_prepare_t), check_(new uv_check_t) {
+TurnBatcher::TurnBatcher(uv_loop_t* loop) : prepare_(new uv_prepare_t), check_(new uv_check_t) {
   uv_prepare_init(loop, prepare_);
   uv_check_init(loop, check_);
   prepare_->data = this;
@@ -13,42 +13,45 @@ SendBatcher::SendBatcher(uv_loop_t* loop) : prepare_(new uv_prepare_t), check_(n
   uv_unref(reinterpret_cast<uv_handle_t*>(check_));
 }
 
-SendBatcher::~SendBatcher() {
+TurnBatcher::~TurnBatcher() {
   uv_prepare_stop(prepare_);
   uv_check_stop(check_);
   uv_close(reinterpret_cast<uv_handle_t*>(prepare_), [](uv_handle_t* handle) { delete reinterpret_cast<uv_prepare_t*>(handle); });
   uv_close(reinterpret_cast<uv_handle_t*>(check_), [](uv_handle_t* handle) { delete reinterpret_cast<uv_check_t*>(handle); });
 }
 
-void SendBatcher::Schedule(Client* client) {
+void TurnBatcher::Schedule(Client* client) {
   waiting_.push_back(client);
   Start();
 }
 
-void SendBatcher::Cancel(Client* client) {
+void TurnBatcher::Cancel(Client* client) {
   waiting_.erase(std::remove(waiting_.begin(), waiting_.end(), client), waiting_.end());
   std::replace(flushing_.begin(), flushing_.end(), client, static_cast<Client*>(nullptr));
 }
 
-void SendBatcher::FlushAll() {
+void TurnBatcher::FlushAll() {
   // A flush may schedule or cancel others (a failed write closes a connection):
-  // work on a copy, with cancelled entries nulled in place.
-  flushing_.swap(waiting_);
-  for (size_t i = 0; i < flushing_.size(); ++i) {
-    if (Client* client = flushing_[i]) client->FlushScheduledBatch();
+  // work on a copy, with cancelled entries nulled in place. Deliveries schedule sends,
+  // sends schedule nothing, so a few passes end it; anything left waits for the next.
+  for (int pass = 0; pass < 4 && !waiting_.empty(); ++pass) {
+    flushing_.swap(waiting_);
+    for (size_t i = 0; i < flushing_.size(); ++i) {
+      if (Client* client = flushing_[i]) client->FlushScheduledBatch();
+    }
+    flushing_.clear();
   }
-  flushing_.clear();
   if (waiting_.empty()) Stop();
 }
 
-void SendBatcher::Start() {
+void TurnBatcher::Start() {
   if (running_) return;
   running_ = true;
-  uv_prepare_start(prepare_, [](uv_prepare_t* handle) { static_cast<SendBatcher*>(handle->data)->FlushAll(); });
-  uv_check_start(check_, [](uv_check_t* handle) { static_cast<SendBatcher*>(handle->data)->FlushAll(); });
+  uv_prepare_start(prepare_, [](uv_prepare_t* handle) { static_cast<TurnBatcher*>(handle->data)->FlushAll(); });
+  uv_check_start(check_, [](uv_check_t* handle) { static_cast<TurnBatcher*>(handle->data)->FlushAll(); });
 }
 
-void SendBatcher::Stop() {
+void TurnBatcher::Stop() {
   if (!running_) return;
   running_ = false;
   uv_prepare_stop(prepare_);
