@@ -26,7 +26,7 @@ export interface NativeTlsOptions {
 }
 
 export interface NativeSocketOptions {
-  /** ws:// or wss:// URL, already validated. */
+  /** ws://, wss://, ws+unix:// or wss+unix:// URL, already validated. */
   url: string;
   /** Extra handshake headers, validated (no CR/LF, token names). */
   headers: Array<[string, string]>;
@@ -48,8 +48,9 @@ export interface NativeSocketOptions {
    * (absent/0: every message is compressed). */
   perMessageDeflateThreshold?: number;
   /** Tunnel through this HTTP proxy with CONNECT (the proxy resolves the target's name).
-   * Plain-HTTP proxies only; no proxy authentication. */
-  proxy?: { host: string; port: number };
+   * Plain-HTTP proxies only. username/password (decoded; no ':' in the user name; at most
+   * 95 bytes of user:password): sent as Proxy-Authorization: Basic. Ignored for unix sockets. */
+  proxy?: { host: string; port: number; username?: string; password?: string };
   /** Keepalive: after this many idle seconds lws sends a ping (absent/0: never). */
   pingIntervalSeconds?: number;
   /** Keepalive: drop the connection when nothing (no pong, no data) arrived for this many

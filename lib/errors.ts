@@ -115,7 +115,8 @@ export class AlreadyConnectedError extends WebSocketError {
 
 /** The HTTP answer of a refused handshake (e.g. 401, 404). */
 export interface HandshakeResponse {
-  /** The HTTP status code. */
+  /** The HTTP status code (of the server's handshake answer; or of the proxy's answer to
+   * CONNECT when it refused the tunnel, e.g. 407). */
   status: number;
   /** The response headers, lower-case names. */
   headers: Record<string, string>;
@@ -186,6 +187,14 @@ export function errorFromEngine(
   const cause = new Error(engineMessage || `engine error ${code}`);
   switch (code) {
     case ErrorCode.WEBSOCKET_CONNECTION_ERROR:
+      if (response && / the proxy \S+ refused the tunnel/.test(engineMessage)) {
+        // The HTTP proxy answered CONNECT with something other than 200 (`response.status`).
+        return new ConnectError(
+          `Could not connect to ${url} through the proxy (${engineMessage}). ` +
+            (response.status === 407 ? 'Check the proxy credentials (username and password).' : 'Check the proxy settings.'),
+          { cause, response },
+        );
+      }
       if (response && response.status !== 0 && response.status !== 101) {
         return new ConnectError(
           `${url}: the server answered the handshake with HTTP ${response.status} instead of 101 ` +

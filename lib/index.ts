@@ -10,6 +10,7 @@ export type {
   WebSocketListener,
 } from './websocket';
 export type { HeadersInput, PemInput, PerMessageDeflateOptions, WebSocketOptions } from './options';
+export type { ProxyAddress, ProxyOption } from './proxy';
 export type { SendData } from './payload';
 export { MessageEvent, CloseEvent, ErrorEvent } from './events';
 export type { AddEventListenerOptions, CloseEventInit, ErrorEventInit, EventInit, MessageEventInit } from './events';

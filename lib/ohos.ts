@@ -47,9 +47,13 @@ export interface HttpProxy {
   port: number;
   /** Hosts reached directly: "example.org", "*.example.org" or ".example.org", "*". */
   exclusionList: string[];
+  /** Credentials for the proxy (Proxy-Authorization: Basic); no ':' in the user name. */
+  username?: string;
+  password?: string;
 }
 
-/** 'system': HTTPS_PROXY / HTTP_PROXY and NO_PROXY from the environment; 'no-proxy': direct;
+/** 'system': HTTPS_PROXY / HTTP_PROXY (http://[user:password@]host:port, credentials
+ * percent-encoded) and NO_PROXY from the environment; 'no-proxy': direct;
  * or a given proxy. Absent: direct (see the README). */
 export type ProxyConfiguration = 'system' | 'no-proxy' | HttpProxy;
 

@@ -1,6 +1,7 @@
 // The Node options of the WHATWG class and of connect() (the names `ws` and Node's `tls`
 // use), checked and turned into the engine's settings.
 import type { EngineConfig } from './engine';
+import { proxyOption, type ProxyOption } from './proxy';
 import { checkHeaders, headerEntries, nonNegativeInteger, pemText, type ErrorFactory } from './validate';
 
 /** PEM text: a string, a Buffer, or several of them (e.g. a CA bundle). */
@@ -38,6 +39,12 @@ export interface WebSocketOptions {
    * ("permessage-deflate; client_max_window_bits"); false: not offered; or the parameters.
    * maxPayload limits the decompressed size. */
   perMessageDeflate?: boolean | PerMessageDeflateOptions;
+  /** Tunnel through this HTTP proxy with CONNECT: an http:// URL, with percent-encoded
+   * credentials if it needs them ("http://user:p%40ss@proxy.example:3128"), or
+   * { host, port, username?, password? }. Credentials go as Proxy-Authorization: Basic.
+   * https:// proxies are not supported. Default: none (connect directly). Ignored for
+   * ws+unix: URLs. */
+  proxy?: ProxyOption;
 }
 
 /** Parameters of the permessage-deflate offer (the names `ws` uses). */
@@ -61,7 +68,7 @@ export const DEFAULT_MAX_PAYLOAD = 100 * 1024 * 1024;
 
 const OPTION_NAMES: ReadonlySet<string> = new Set([
   'headers', 'origin', 'ca', 'cert', 'key', 'passphrase', 'servername', 'rejectUnauthorized',
-  'maxPayload', 'handshakeTimeout', 'perMessageDeflate',
+  'maxPayload', 'handshakeTimeout', 'perMessageDeflate', 'proxy',
 ]);
 
 const DEFAULT_DEFLATE_OFFER = 'permessage-deflate; client_max_window_bits';
@@ -137,6 +144,7 @@ export function engineConfig(
   if (key !== undefined) tls.key = key;
   if (opts.passphrase !== undefined) tls.passphrase = opts.passphrase;
   if (opts.servername !== undefined) tls.servername = opts.servername;
+  const proxy = proxyOption(url, opts.proxy, fail);
   return {
     url: url.href,
     protocols,
@@ -147,5 +155,6 @@ export function engineConfig(
     handshakeTimeoutMs: nonNegativeInteger('handshakeTimeout', opts.handshakeTimeout, 0, fail, 2 ** 31 - 1),
     perMessageDeflate: deflateOffer(opts.perMessageDeflate, fail),
     perMessageDeflateThreshold: deflateThreshold(opts.perMessageDeflate, fail),
+    ...(proxy ? { proxy } : {}),
   };
 }

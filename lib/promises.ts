@@ -40,7 +40,7 @@ const fail: ErrorFactory = (message) => new InvalidArgumentError(message);
 
 /**
  * Connects and resolves with the open connection.
- * @throws InvalidUrlError (synchronously) for a URL that is not ws:, wss:, http: or https:, or
+ * @throws InvalidUrlError (synchronously) for a URL that is not ws:, wss:, http:, https:, ws+unix: or wss+unix:, or
  *   has a fragment; InvalidArgumentError for a bad subprotocol, header or option.
  * @returns a promise that rejects with a ConnectError (HTTP refusal: `response` holds the status
  *   and headers), a ConnectTimeoutError, or the AbortSignal's reason.

@@ -5,7 +5,19 @@
 /** Makes the error a check throws; `kind` says what kind of mistake it is. */
 export type ErrorFactory = (message: string, kind: 'syntax' | 'range' | 'type') => Error;
 
-/** ws:// or wss:// URL, http(s) mapped to ws(s), no fragment. */
+/** ws+unix: or wss+unix: (the `ws` package's unix domain socket URLs). */
+export function isUnixSocketUrl(url: URL): boolean {
+  return url.protocol === 'ws+unix:' || url.protocol === 'wss+unix:';
+}
+
+/** sockaddr_un's sun_path holds 108 bytes, the last one a NUL. */
+const MAX_UNIX_SOCKET_PATH = 107;
+
+/**
+ * ws:// or wss:// URL, http(s) mapped to ws(s), no fragment; or a unix domain socket URL as
+ * the `ws` package takes it: ws+unix:///path/to/socket.sock:/request/path (wss+unix: for TLS;
+ * the socket path ends at the first ':', the request path follows, "/" if none).
+ */
 export function parseWebSocketUrl(input: string | URL, fail: ErrorFactory): URL {
   const text = typeof input === 'string' ? input : input instanceof URL ? input.href : String(input);
   let url: URL;
@@ -16,11 +28,31 @@ export function parseWebSocketUrl(input: string | URL, fail: ErrorFactory): URL 
   }
   if (url.protocol === 'http:') url.protocol = 'ws:';
   else if (url.protocol === 'https:') url.protocol = 'wss:';
-  if (url.protocol !== 'ws:' && url.protocol !== 'wss:') {
-    throw fail(`"${text}" has the scheme "${url.protocol}"; a WebSocket URL must use ws:, wss:, http: or https:.`, 'syntax');
+  const unix = isUnixSocketUrl(url);
+  if (url.protocol !== 'ws:' && url.protocol !== 'wss:' && !unix) {
+    throw fail(`"${text}" has the scheme "${url.protocol}"; a WebSocket URL must use ws:, wss:, http:, https:, ws+unix: or wss+unix:.`, 'syntax');
   }
   if (url.hash !== '' || text.includes('#')) {
     throw fail(`"${text}" has a fragment (#...); WebSocket URLs cannot have one: remove it.`, 'syntax');
+  }
+  if (unix) {
+    if (url.host !== '' || url.username !== '' || url.password !== '') {
+      throw fail(`"${text}": a ${url.protocol} URL has no host: write ${url.protocol}///path/to/socket.sock:/request/path.`, 'syntax');
+    }
+    const socketPath = url.pathname.split(':')[0];
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(socketPath);
+    } catch {
+      throw fail(`"${text}": the socket path is not valid percent-encoded UTF-8.`, 'syntax');
+    }
+    if (decoded.length <= 1 || !decoded.startsWith('/') || decoded.includes('\0')) {
+      throw fail(`"${text}" names no socket file: write ${url.protocol}///path/to/socket.sock:/request/path.`, 'syntax');
+    }
+    if (Buffer.byteLength(decoded) > MAX_UNIX_SOCKET_PATH) {
+      throw fail(`"${text}": the socket path is longer than ${MAX_UNIX_SOCKET_PATH} bytes, the limit of a unix socket address.`, 'syntax');
+    }
+    return url;
   }
   if (url.hostname === '') throw fail(`"${text}" has no host.`, 'syntax');
   return url;

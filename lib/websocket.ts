@@ -99,10 +99,11 @@ export class WebSocket extends EventTarget {
   #emitterEntries: EmitterEntry[] = [];
 
   /**
-   * Opens a connection to `url` (ws:, wss:, http: or https:, no fragment).
+   * Opens a connection to `url` (ws:, wss:, http: or https:, no fragment; or a unix socket:
+   * ws+unix:///path/to/socket.sock:/request/path, wss+unix: for TLS).
    * @param protocols subprotocols to offer (tokens, no duplicates); or the options, as `ws` allows.
    * @param options Node options: headers, origin, TLS (ca, cert, key, passphrase, servername,
-   *   rejectUnauthorized), maxPayload, handshakeTimeout.
+   *   rejectUnauthorized), maxPayload, handshakeTimeout, perMessageDeflate, proxy.
    * @throws DOMException SyntaxError for a bad URL, subprotocol or header; TypeError or
    *   RangeError for a bad option.
    */

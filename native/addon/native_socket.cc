@@ -70,7 +70,7 @@ bool BytesOf(Napi::Value value, const uint8_t** data, size_t* length) {
 ConnectRequest RequestFromOptions(Napi::Env env, Napi::Object options) {
   ConnectRequest request;
   std::optional<WebSocketUrl> url = ParseWebSocketUrl(StringProperty(options, "url"));
-  if (!url) throw Napi::TypeError::New(env, "NativeSocket: options.url is not a ws:// or wss:// URL");
+  if (!url) throw Napi::TypeError::New(env, "NativeSocket: options.url is not a ws://, wss://, ws+unix:// or wss+unix:// URL");
   request.url = std::move(*url);
 
   Napi::Value headers = options.Get("headers");
@@ -115,6 +115,10 @@ ConnectRequest RequestFromOptions(Napi::Env env, Napi::Object options) {
       throw Napi::TypeError::New(env, "NativeSocket: options.proxy needs a host and a port (1-65535)");
     }
     request.proxy.port = static_cast<uint16_t>(port);
+    request.proxy.username = StringProperty(proxy, "username");
+    request.proxy.password = StringProperty(proxy, "password");
+    std::string problem = request.proxy.CheckCredentials();
+    if (!problem.empty()) throw Napi::TypeError::New(env, "NativeSocket: options.proxy: " + problem);
   }
   request.vhost.deflate_offer = StringProperty(options, "perMessageDeflate");
   if (!request.vhost.deflate_offer.empty() && request.vhost.deflate_offer.rfind("permessage-deflate", 0) != 0) {

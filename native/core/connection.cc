@@ -5,8 +5,11 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
+
+#include <sys/stat.h>
 
 #include "connection_sink.h"
 #include "engine.h"
@@ -72,7 +75,31 @@ Connection::~Connection() {
   --g_live_connections;
 }
 
+std::string ProxyTarget::CheckCredentials() const {
+  if (username.empty() && password.empty()) return std::string();
+  if (username.find(':') != std::string::npos) return "the proxy user name cannot contain ':' (HTTP Basic authentication)";
+  if (username.find('\0') != std::string::npos || password.find('\0') != std::string::npos) {
+    return "the proxy user name and password cannot contain NUL";
+  }
+  if (username.size() + 1 + password.size() > kMaxCredentialBytes) {
+    return "the proxy user name and password are too long (libwebsockets takes at most " +
+           std::to_string(kMaxCredentialBytes) + " bytes of user:password)";
+  }
+  return std::string();
+}
+
 void Connection::Start() {
+  if (!request_.url.unix_socket.empty()) {
+    // A unix socket: nothing to resolve (and no proxy). Connect on a later turn of the
+    // loop, as after a name lookup: Start() runs inside the caller's Connect.
+    addresses_.push_back("+" + request_.url.unix_socket);  // lws's mark for a unix socket
+    retry_scheduled_ = true;
+    engine_.Defer([this] {
+      retry_scheduled_ = false;
+      AfterResolve(0);
+    });
+    return;
+  }
   resolve_req_ = new uv_getaddrinfo_t;
   resolve_req_->data = this;
   struct addrinfo hints;
@@ -86,7 +113,7 @@ void Connection::Start() {
   if (rc != 0) {
     delete resolve_req_;
     resolve_req_ = nullptr;
-    last_error_ = std::string("cannot resolve ") + request_.url.host + ": " + uv_strerror(rc);
+    last_error_ = std::string("cannot resolve ") + name + ": " + uv_strerror(rc);
     // Start() runs inside the caller's Connect: report on a later turn of the loop.
     retry_scheduled_ = true;
     engine_.Defer([this] {
@@ -115,32 +142,36 @@ void Connection::OnResolved(uv_getaddrinfo_t* req, int status, struct addrinfo* 
     }
   }
   uv_freeaddrinfo(res);
+  self->AfterResolve(status);
+}
 
-  if (!self->sink_) {  // detached or aborted while resolving
-    self->Finish();
-    self->ReleaseIfDone();
+void Connection::AfterResolve(int status) {
+  if (!sink_) {  // detached or aborted while resolving
+    Finish();
+    ReleaseIfDone();
     return;
   }
-  if (self->terminated_) {
-    self->last_error_ = "closed before the connection was established";
-    self->Fail(self->DescribeFailure());
-    self->ReleaseIfDone();
+  if (terminated_) {
+    last_error_ = "closed before the connection was established";
+    Fail(DescribeFailure());
+    ReleaseIfDone();
     return;
   }
-  if (status != 0 || self->addresses_.empty()) {
-    self->Fail("cannot resolve host '" +
-               (self->request_.proxy.host.empty() ? self->request_.url.host : self->request_.proxy.host) + "': " +
-               (status != 0 ? uv_strerror(status) : "no address"));
-    self->ReleaseIfDone();
+  if (status != 0 || addresses_.empty()) {
+    Fail("cannot resolve host '" + (request_.proxy.host.empty() ? request_.url.host : request_.proxy.host) + "': " +
+         (status != 0 ? uv_strerror(status) : "no address"));
+    ReleaseIfDone();
     return;
   }
-  self->state_ = State::kConnecting;
-  self->ConnectToNextAddress();
+  state_ = State::kConnecting;
+  ConnectToNextAddress();
 }
 
 void Connection::ConnectToNextAddress() {
   const WebSocketUrl& url = request_.url;
   const std::string host_header = url.HostHeader();
+  // The CONNECT target: the URL's host name as given (IPv6 literals in brackets).
+  const std::string connect_target = url.host_is_ipv6 ? "[" + url.host + "]" : url.host;
   while (next_address_ < addresses_.size()) {  // a `break` gives up with last_error_
     const std::string& address = addresses_[next_address_++];
     lws_client_connect_info info;
@@ -149,11 +180,18 @@ void Connection::ConnectToNextAddress() {
     info.address = address.c_str();
     VhostProfile profile = request_.vhost;
     if (!url.tls) profile.tls = TlsProfile();  // TLS material only matters for wss
-    if (!request_.proxy.host.empty()) {
-      // lws connects to the proxy and asks it to CONNECT to `address`: the target's name.
+    if (!request_.proxy.host.empty() && url.unix_socket.empty()) {
+      // lws connects to the proxy (`address`) and asks it to CONNECT to info.address: the
+      // target's name. Credentials go in front, as lws_set_proxy() takes them.
+      const ProxyTarget& proxy = request_.proxy;
       bool v6 = address.find(':') != std::string::npos;
-      profile.proxy = (v6 ? "[" + address + "]" : address) + ":" + std::to_string(request_.proxy.port);
-      info.address = url.host.c_str();
+      profile.proxy = (v6 ? "[" + address + "]" : address) + ":" + std::to_string(proxy.port);
+      if (!proxy.username.empty() || !proxy.password.empty()) {
+        last_error_ = proxy.CheckCredentials();
+        if (!last_error_.empty()) break;
+        profile.proxy = proxy.username + ":" + proxy.password + "@" + profile.proxy;
+      }
+      info.address = connect_target.c_str();
     }
     info.port = url.port;
     info.path = url.path.c_str();
@@ -224,10 +262,52 @@ std::string Connection::CheckSubprotocol() const {
 }
 
 std::string Connection::DescribeFailure() const {
-  std::string message = "cannot connect to " + std::string(request_.url.tls ? "wss://" : "ws://") +
-                        request_.url.HostHeader();
-  if (!last_error_.empty()) message += ": " + last_error_;
+  std::string message = "cannot connect to " + request_.url.Describe();
+  std::string detail = last_error_;
+  const std::string& socket_path = request_.url.unix_socket;
+  if (!socket_path.empty() && !terminated_) {
+    // lws only says "Unable to connect" (or nothing): say what is wrong with the socket file.
+    std::string why;
+    struct stat info;
+    if (stat(socket_path.c_str(), &info) != 0) {
+      why = socket_path + ": " + std::strerror(errno);
+    } else if (!S_ISSOCK(info.st_mode)) {
+      why = socket_path + " is not a socket";
+    } else if (detail.empty() || detail == "Unable to connect") {
+      why = "nothing accepts connections on " + socket_path;
+    }
+    if (!why.empty()) detail = detail.empty() ? why : detail + " (" + why + ")";
+  } else if (!request_.proxy.host.empty() && !proxy_refused_ && !terminated_ && !detail.empty()) {
+    detail += " (through the proxy " + request_.proxy.host + ":" + std::to_string(request_.proxy.port) + ")";
+  }
+  if (!detail.empty()) message += ": " + detail;
   return message;
+}
+
+// lws's terse texts for a failed CONNECT, made clear. A refusal (e.g. 407) is kept as the
+// response's status and is final: the proxy's other addresses would answer the same.
+void Connection::DescribeProxyFailure() {
+  if (request_.proxy.host.empty() || !request_.url.unix_socket.empty()) return;
+  const std::string proxy = "the proxy " + request_.proxy.host + ":" + std::to_string(request_.proxy.port);
+  static const char kRefused[] = "http_proxy -> ";  // lws: the status of a CONNECT answer other than 200
+  if (last_error_.rfind(kRefused, 0) == 0) {
+    int status = std::atoi(last_error_.c_str() + sizeof kRefused - 1);
+    proxy_refused_ = true;
+    if (!have_response_) {
+      have_response_ = true;
+      response_.status = status;
+    }
+    last_error_ = proxy + " refused the tunnel: it answered CONNECT with HTTP " + std::to_string(status);
+    if (status == 407) {
+      last_error_ += request_.proxy.username.empty() && request_.proxy.password.empty()
+                         ? " Proxy Authentication Required (give the proxy's user name and password)"
+                         : " Proxy Authentication Required (it did not accept the user name and password)";
+    }
+  } else if (last_error_ == "http_proxy fail") {
+    last_error_ = proxy + " did not answer CONNECT with HTTP/1.x (is it an HTTP proxy?)";
+  } else if (last_error_ == "proxy conn dead") {
+    last_error_ = proxy + " closed the connection before answering CONNECT";
+  }
 }
 
 void Connection::Fail(const std::string& message) {
@@ -567,12 +647,13 @@ int Connection::HandleLwsEvent(lws* wsi, int reason_value, void* in, size_t len)
       last_error_ = terminated_               ? std::string("closed before the connection was established")
                     : !filter_error_.empty() ? filter_error_
                                              : LwsErrorText(in);
+      if (!terminated_ && filter_error_.empty()) DescribeProxyFailure();
       CaptureResponse(wsi);  // a refused handshake (e.g. 401) still has its headers here
       if (!sink_ || aborted_) {
         Finish();
         return 0;
       }
-      if (state_ == State::kConnecting && next_address_ < addresses_.size() && !terminated_) {
+      if (state_ == State::kConnecting && next_address_ < addresses_.size() && !terminated_ && !proxy_refused_) {
         // Try the next address of the name (e.g. ::1 refused, then 127.0.0.1).
         retry_scheduled_ = true;
         engine_.Defer([this] {

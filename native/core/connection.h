@@ -41,7 +41,9 @@ struct TlsProfile {
 struct VhostProfile {
   TlsProfile tls;
   std::string deflate_offer;  // permessage-deflate offer with its parameters; "" = off
-  std::string proxy;          // "ip:port" of an HTTP proxy (CONNECT), "" = direct
+  // An HTTP proxy (CONNECT) in lws's form: "ip:port" or "user:password@ip:port" (lws sends
+  // the credentials as Proxy-Authorization: Basic); "" = direct.
+  std::string proxy;
 
   bool IsDefault() const { return tls.IsDefault() && deflate_offer.empty() && proxy.empty(); }
   std::string CacheKey() const { return tls.CacheKey() + '\0' + deflate_offer + '\0' + proxy; }
@@ -50,6 +52,14 @@ struct VhostProfile {
 struct ProxyTarget {
   std::string host;  // "" = no proxy
   uint16_t port = 0;
+  std::string username;  // Basic proxy authentication when not empty (no ':' in it)
+  std::string password;
+
+  // lws keeps "user:password" in a 96-byte buffer (lws_set_proxy); longer ones would be
+  // dropped with the proxy itself, so they are refused before.
+  static constexpr size_t kMaxCredentialBytes = 95;
+  // "" if the credentials can be used, else why not (never quoting them).
+  std::string CheckCredentials() const;
 };
 
 struct ConnectRequest {
@@ -133,6 +143,7 @@ class Connection : private TurnBatcher::Client {
 
 
   static void OnResolved(uv_getaddrinfo_t* req, int status, struct addrinfo* res);
+  void AfterResolve(int status);
   void ConnectToNextAddress();
   void Fail(const std::string& message);
   int WriteQueued(lws* wsi);
@@ -152,6 +163,7 @@ class Connection : private TurnBatcher::Client {
   bool CanWriteNow() const;
   void KillSoon();
   std::string DescribeFailure() const;
+  void DescribeProxyFailure();
   std::string CheckSubprotocol() const;
   void CaptureResponse(lws* wsi);
   void StartHandshakeTimer();
@@ -168,6 +180,7 @@ class Connection : private TurnBatcher::Client {
   size_t next_address_ = 0;
   std::string last_error_;
   std::string filter_error_;  // why we refused the server's handshake response
+  bool proxy_refused_ = false;  // the proxy answered CONNECT with something other than 200
   HttpResponse response_;
   bool have_response_ = false;
   std::string protocol_;

@@ -18,6 +18,15 @@
 namespace netstack {
 namespace {
 
+// A vhost created without http_proxy_address takes the proxy from $http_proxy (lws's
+// lws_create_vhost reads getenv("http_proxy")): every connection would silently go through
+// it, whatever the caller asked for. This one parses as "no address, port 0": no proxy.
+constexpr char kNoProxy[] = ":0";
+
+}  // namespace
+
+namespace {
+
 std::atomic<size_t> g_live_engines{0};
 
 int EngineLwsCallback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len) {
@@ -109,6 +118,7 @@ bool Engine::Init() {
   // lws reads from a socket into this per-thread buffer: at lws's default of 4 KiB a
   // 1 MiB message took about 260 recv() calls and as many loop wake-ups.
   info.pt_serv_buf_size = 256 * 1024;
+  info.http_proxy_address = kNoProxy;  // the default vhost: never $http_proxy
 
   std::unordered_set<uv_handle_t*> before;
   if (config_.unref_idle_handles) uv_walk(loop_, CollectHandles, &before);
@@ -237,7 +247,11 @@ lws_vhost* Engine::VhostFor(const VhostProfile& profile, std::string* error) {
   info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
   if (!profile.proxy.empty()) {
     entry->proxy = profile.proxy;
-    info.http_proxy_address = entry->proxy.c_str();  // "ip:port"; lws parses the port off
+    // "[user:password@]ip:port": lws_set_proxy() splits it (and keeps the credentials as a
+    // Basic token for Proxy-Authorization).
+    info.http_proxy_address = entry->proxy.c_str();
+  } else {
+    info.http_proxy_address = kNoProxy;
   }
   if (!entry->deflate_offer.empty()) {
     entry->extensions[0] = {"permessage-deflate", lws_extension_callback_pm_deflate, entry->deflate_offer.c_str()};

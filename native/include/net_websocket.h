@@ -42,7 +42,8 @@ NETSTACK_WS_EXPORT struct OH_NetStack_WebsocketClient *OH_NetStack_WebsocketClie
 NETSTACK_WS_EXPORT int OH_NetStack_WebSocketClient_AddHeader(struct OH_NetStack_WebsocketClient *client,
                                                              struct OH_NetStack_WebsocketClient_Slist header);
 
-/** Starts connecting to url (ws:// or wss://). Returns 0 at once; onOpen or onError follows. */
+/** Starts connecting to url (ws://, wss://, or a unix socket: ws+unix:///path.sock:/request/path).
+ * Returns 0 at once; onOpen or onError follows. */
 NETSTACK_WS_EXPORT int OH_NetStack_WebSocketClient_Connect(struct OH_NetStack_WebsocketClient *client, const char *url,
                                                            struct OH_NetStack_WebsocketClient_RequestOptions options);
 

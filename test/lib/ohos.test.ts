@@ -202,12 +202,15 @@ describe('errors of the calls', () => {
     await r.waitFor('open');
   });
 
-  test("proxy 'system' with an https:// or authenticated proxy in the environment: 401", async () => {
+  test("proxy 'system' with an https:// or socks proxy in the environment: 401, credentials not shown", async () => {
     const saved = process.env.HTTP_PROXY;
     try {
-      for (const value of ['https://proxy.example:3128', 'http://user:pw@proxy.example:3128']) {
+      for (const value of ['https://proxy.example:3128', 'https://user:s3cret@proxy.example:3128', 'socks5://proxy.example:1080']) {
         process.env.HTTP_PROXY = value;
-        await expect(createWebSocket().connect(server.url, { proxy: 'system' })).rejects.toMatchObject({ code: 401 });
+        const error = await createWebSocket().connect(server.url, { proxy: 'system' }).then(() => undefined, (err: unknown) => err);
+        expect(error).toMatchObject({ code: 401 });
+        expect((error as Error).message).toMatch(value.startsWith('https') ? /https:\/\/ proxies are not supported.*TLS/ : /only plain-HTTP/);
+        expect((error as Error).message).not.toContain('s3cret');
       }
     } finally {
       if (saved === undefined) delete process.env.HTTP_PROXY;
