@@ -540,6 +540,18 @@ bool Connection::Ping(const uint8_t* data, size_t length) {
   return true;
 }
 
+void Connection::ReleaseHandshakeData() {
+  // Only the handshake needs these (and a retry on the next address); an open connection
+  // may idle for hours, thousands of them: give the memory back.
+  HttpResponse().headers.swap(response_.headers);
+  std::vector<std::pair<std::string, std::string>>().swap(request_.headers);
+  std::string().swap(request_.origin);
+  std::string().swap(request_.protocols);
+  std::string().swap(request_.servername);
+  request_.vhost = VhostProfile{};
+  std::vector<std::string>().swap(addresses_);
+}
+
 void Connection::Terminate() {
   terminated_ = true;
   DropBatch();
@@ -696,6 +708,7 @@ int Connection::HandleLwsEvent(lws* wsi, int reason_value, void* in, size_t len)
         info.response = &response_;
         sink_->OnOpen(info);
       }
+      ReleaseHandshakeData();
       if (!send_queue_.empty() || close_requested_) RequestWritable();
       return 0;
     }

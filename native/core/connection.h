@@ -7,13 +7,13 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "connection_sink.h"
+#include "lazy_queue.h"
 #include "turn_batcher.h"
 #include "url.h"
 
@@ -166,6 +166,7 @@ class Connection : private TurnBatcher::Client {
   void DescribeProxyFailure();
   std::string CheckSubprotocol() const;
   void CaptureResponse(lws* wsi);
+  void ReleaseHandshakeData();
   void StartHandshakeTimer();
   void StopHandshakeTimer();
 
@@ -194,7 +195,7 @@ class Connection : private TurnBatcher::Client {
   bool aborted_ = false;          // the engine is shutting down
   bool terminated_ = false;       // Terminate(): no retry, no more waiting
 
-  std::deque<OutgoingMessage> send_queue_;
+  LazyQueue<OutgoingMessage> send_queue_;
   size_t queued_bytes_ = 0;
   size_t unflushed_bytes_ = 0;  // the last written frame, while lws holds part of it
   uint64_t next_message_id_ = 1;
