@@ -231,8 +231,11 @@ void Connection::ConnectToNextAddress() {
       }
     }
     in_connect_call_ = true;
+    attempt_wsi_ = nullptr;
     lws* wsi = lws_client_connect_via_info(&info);
     in_connect_call_ = false;
+    if (!wsi && attempt_wsi_) failed_attempt_wsis_.push_back(attempt_wsi_);  // still to be destroyed
+    attempt_wsi_ = nullptr;
     if (wsi) {
       wsi_ = wsi;
       if (!handshake_timer_ && request_.handshake_timeout_ms) StartHandshakeTimer();
@@ -331,7 +334,7 @@ void Connection::Finish() {
 }
 
 void Connection::ReleaseIfDone() {
-  if (finished_ && !wsi_ && !resolve_req_ && !retry_scheduled_ && !handshake_timer_) {
+  if (finished_ && !wsi_ && !resolve_req_ && !retry_scheduled_ && !handshake_timer_ && failed_attempt_wsis_.empty()) {
     engine_.Release(this);  // deletes this
   }
 }
@@ -625,6 +628,17 @@ int Connection::HandleLwsEvent(lws* wsi, int reason_value, void* in, size_t len)
   if (in_connect_call_) {
     // Inside lws_client_connect_via_info: remember why, ConnectToNextAddress decides.
     if (reason == LWS_CALLBACK_CLIENT_CONNECTION_ERROR) last_error_ = LwsErrorText(in);
+    attempt_wsi_ = reason == LWS_CALLBACK_WSI_DESTROY ? nullptr : wsi;
+    return 0;
+  }
+  if (reason == LWS_CALLBACK_WSI_DESTROY && wsi != wsi_) {
+    // A wsi whose connect failed inside the call (e.g. a unix socket that is not there):
+    // lws closes it on a later turn and reports here; only then may this object go.
+    auto it = std::find(failed_attempt_wsis_.begin(), failed_attempt_wsis_.end(), wsi);
+    if (it != failed_attempt_wsis_.end()) {
+      failed_attempt_wsis_.erase(it);
+      ReleaseIfDone();  // may delete this
+    }
     return 0;
   }
   if (wsi != wsi_) return 0;  // a wsi of an earlier attempt

@@ -192,6 +192,8 @@ class Connection : private TurnBatcher::Client {
   bool timer_closing_ = false;
   bool retry_scheduled_ = false;
   bool in_connect_call_ = false;  // lws may report errors inside lws_client_connect_via_info
+  lws* attempt_wsi_ = nullptr;    // the wsi lws made inside that call, if it reported one
+  std::vector<lws*> failed_attempt_wsis_;  // failed inside the call; their WSI_DESTROY is due
   bool aborted_ = false;          // the engine is shutting down
   bool terminated_ = false;       // Terminate(): no retry, no more waiting
 
