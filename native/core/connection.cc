@@ -621,6 +621,7 @@ void Connection::AbortForShutdown() {
 
 int Connection::HandleLwsEvent(lws* wsi, int reason_value, void* in, size_t len) {
   const auto reason = static_cast<lws_callback_reasons>(reason_value);
+  if (in_connect_call_) attempt_wsi_ = reason == LWS_CALLBACK_WSI_DESTROY ? nullptr : wsi;
   if (reason == LWS_CALLBACK_CONNECTING) {  // before TLS starts (also inside the connect call)
     if (!request_.servername.empty()) lws_netstack_set_servername(wsi, request_.servername.c_str());
     return 0;
@@ -628,7 +629,6 @@ int Connection::HandleLwsEvent(lws* wsi, int reason_value, void* in, size_t len)
   if (in_connect_call_) {
     // Inside lws_client_connect_via_info: remember why, ConnectToNextAddress decides.
     if (reason == LWS_CALLBACK_CLIENT_CONNECTION_ERROR) last_error_ = LwsErrorText(in);
-    attempt_wsi_ = reason == LWS_CALLBACK_WSI_DESTROY ? nullptr : wsi;
     return 0;
   }
   if (reason == LWS_CALLBACK_WSI_DESTROY && wsi != wsi_) {
