@@ -38,6 +38,12 @@ export interface ClientOptions {
   handshakeTimeoutMs?: number;
   /** Echo every message back with the same type as soon as it arrives. */
   echo?: boolean;
+  /** The permessage-deflate offer, e.g. 'permessage-deflate; client_max_window_bits' (absent
+   *  or '': none). native only: undici always offers its own and never compresses what it sends. */
+  perMessageDeflate?: string;
+  /** permessage-deflate: messages smaller than this are sent uncompressed (absent/0: all
+   *  compressed). native only. */
+  perMessageDeflateThreshold?: number;
 }
 
 export type ClientEvent =
@@ -154,6 +160,8 @@ class NativeClient extends ClientUnderTest {
         tls: tlsOptions,
         maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
         handshakeTimeoutMs: options.handshakeTimeoutMs ?? 0,
+        perMessageDeflate: options.perMessageDeflate ?? '',
+        perMessageDeflateThreshold: options.perMessageDeflateThreshold ?? 0,
       },
       {
         onOpen: (protocol, extensions, status, headers) =>

@@ -4,10 +4,13 @@
 // subprotocol, a silent server), writes arbitrary bytes and frames, chopped into arbitrary
 // pieces, and records exactly what the client under test sends back: every frame (checking
 // that the client masks and otherwise follows RFC 6455), the reassembled messages, the
-// client's close frame, and who closed the TCP connection first.
+// client's close frame, and who closed the TCP connection first. When its 101 accepts
+// permessage-deflate (RFC 7692), it also inflates the client's compressed messages (with the
+// context the client keeps across messages) and can compress what it sends.
 import crypto from 'node:crypto';
 import net from 'node:net';
 import tls from 'node:tls';
+import zlib from 'node:zlib';
 import { Waiters } from './waiters';
 
 export const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -113,9 +116,13 @@ export interface ParsedFrame {
 }
 
 export interface ReceivedMessage {
+  /** The payload (inflated when the message was compressed). */
   data: Buffer;
   isBinary: boolean;
   at: number;
+  /** Sent compressed (RSV1 on its first frame); wireBytes: its payload bytes on the wire. */
+  compressed: boolean;
+  wireBytes: number;
 }
 
 export interface ReceivedClose {
@@ -213,6 +220,95 @@ function buildResponse(req: UpgradeRequest, reply: HandshakeReply): Buffer {
 }
 
 // ---------------------------------------------------------------------------------------
+// permessage-deflate (RFC 7692)
+// ---------------------------------------------------------------------------------------
+
+/** The empty stored block a sync flush ends with; the sender removes it (RFC 7692 7.2.1). */
+const SYNC_FLUSH_TAIL = Buffer.from([0x00, 0x00, 0xff, 0xff]);
+
+/** A receiver's LZ77 window holds at most the last 32 KiB of what it inflated. */
+const MAX_WINDOW = 32 * 1024;
+
+/** permessage-deflate as a 101 accepted it (the RFC 7692 defaults where a parameter is absent). */
+export interface NegotiatedDeflate {
+  serverNoContextTakeover: boolean;
+  clientNoContextTakeover: boolean;
+  serverMaxWindowBits: number;
+  clientMaxWindowBits: number;
+}
+
+/**
+ * The permessage-deflate the server's Sec-WebSocket-Extensions value accepts, or null when it
+ * names none. Lenient on purpose: a value the client must refuse (a window of 16, say) is read
+ * as the default, since the client is expected to fail the handshake anyway.
+ */
+export function parseDeflateResponse(value: string): NegotiatedDeflate | null {
+  for (const element of value.split(',')) {
+    const [name, ...params] = element.split(';').map((part) => part.trim());
+    if (name !== 'permessage-deflate') continue;
+    const negotiated: NegotiatedDeflate = { serverNoContextTakeover: false, clientNoContextTakeover: false, serverMaxWindowBits: 15, clientMaxWindowBits: 15 };
+    for (const param of params) {
+      const [key, raw = ''] = param.split('=').map((part) => part.trim());
+      const bits = Number(raw.replace(/^"(.*)"$/, '$1'));
+      const windowBits = Number.isInteger(bits) && bits >= 8 && bits <= 15 ? bits : 15;
+      if (key === 'server_no_context_takeover') negotiated.serverNoContextTakeover = true;
+      else if (key === 'client_no_context_takeover') negotiated.clientNoContextTakeover = true;
+      else if (key === 'server_max_window_bits') negotiated.serverMaxWindowBits = windowBits;
+      else if (key === 'client_max_window_bits') negotiated.clientMaxWindowBits = windowBits;
+    }
+    return negotiated;
+  }
+  return null;
+}
+
+export interface DeflateContext {
+  /** LZ77 window of 2^windowBits bytes (default 15). */
+  windowBits?: number;
+  /** What the receiver inflated before (context takeover): the data may refer back to it. */
+  history?: Buffer;
+}
+
+/**
+ * A message payload as permessage-deflate sends it: raw DEFLATE ended by a sync flush, with
+ * the flush's trailing 00 00 ff ff removed (RFC 7692 7.2.1). With `history`, the compressor
+ * starts with it as its window, so the output may refer back into the previous messages.
+ */
+export function deflatePayload(data: Buffer | string, context: DeflateContext = {}): Buffer {
+  const input = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  const compressed = zlib.deflateRawSync(input, {
+    // zlib's deflate has no 256-byte window; with 512 its matches still reach back at most 250 bytes.
+    windowBits: Math.max(9, context.windowBits ?? 15),
+    finishFlush: zlib.constants.Z_SYNC_FLUSH,
+    ...(context.history?.length ? { dictionary: context.history.subarray(-MAX_WINDOW) } : {}),
+  });
+  if (!compressed.subarray(-4).equals(SYNC_FLUSH_TAIL)) throw new Error('a sync flush did not end with 00 00 ff ff');
+  return compressed.subarray(0, -4);
+}
+
+/**
+ * Inflates a message payload the way a permessage-deflate receiver does (RFC 7692 7.2.2):
+ * appends 00 00 ff ff and inflates, with `history` as the window left by earlier messages.
+ * Throws on invalid data. Below a 15-bit window the output is produced 64 bytes at a time, so
+ * a back-reference beyond the window (the sender used a larger one) fails instead of being
+ * served from the output buffer.
+ */
+export function inflatePayload(payload: Buffer, context: DeflateContext = {}): Buffer {
+  const windowBits = context.windowBits ?? 15;
+  return zlib.inflateRawSync(Buffer.concat([payload, SYNC_FLUSH_TAIL]), {
+    windowBits,
+    finishFlush: zlib.constants.Z_SYNC_FLUSH,
+    ...(windowBits < 15 ? { chunkSize: 64 } : {}),
+    ...(context.history?.length ? { dictionary: context.history.subarray(-MAX_WINDOW) } : {}),
+  });
+}
+
+/** The last MAX_WINDOW bytes of `history` followed by `data`: the window after inflating `data`. */
+function slideWindow(history: Buffer, data: Buffer): Buffer {
+  if (data.length >= MAX_WINDOW) return Buffer.from(data.subarray(-MAX_WINDOW));
+  return Buffer.concat([history.subarray(Math.max(0, history.length + data.length - MAX_WINDOW)), data]);
+}
+
+// ---------------------------------------------------------------------------------------
 // One connection
 // ---------------------------------------------------------------------------------------
 
@@ -250,12 +346,19 @@ export class RawConnection {
   bytesAfterClose = 0;
   /** Answer client pings automatically (default true). */
   autoPong = true;
+  /** permessage-deflate as the 101 accepted it; null: not negotiated (RSV1 is then a violation). */
+  deflate: NegotiatedDeflate | null = null;
 
   private head = '';
   private chunks: Buffer[] = [];
   private chunkBytes = 0;
   private fragments: Buffer[] | null = null;
   private fragmentBinary = false;
+  private fragmentCompressed = false;
+  /** The client's compressed messages inflated so far (the window its compressor continues from). */
+  private clientWindow: Buffer = Buffer.alloc(0);
+  /** What compress() compressed so far (the window the client's inflater continues from). */
+  private serverWindow: Buffer = Buffer.alloc(0);
   private serverClosed = false;
   private readonly waiters = new Waiters();
   private readonly policyFor: (req: UpgradeRequest) => HandshakeReply;
@@ -395,21 +498,25 @@ export class RawConnection {
     const name = opcodeName(f.opcode);
     if (wasAfterClose) this.violation(`${name} frame after the client's close frame`);
     if (!f.masked) this.violation(`unmasked ${name} frame`);
-    if (f.rsv !== 0) this.violation(`${name} frame with RSV bits ${f.rsv.toString(2).padStart(3, '0')}`);
+    // RSV1 marks a compressed message, on its first frame only (RFC 7692 6).
+    const startsMessage = f.opcode === Op.TEXT || f.opcode === Op.BINARY;
+    const compressed = this.deflate !== null && startsMessage && (f.rsv & 4) !== 0;
+    const unexpectedRsv = compressed ? f.rsv & 3 : f.rsv;
+    if (unexpectedRsv !== 0) this.violation(`${name} frame with RSV bits ${f.rsv.toString(2).padStart(3, '0')}`);
     const control = (f.opcode & 0x8) !== 0;
     if (control && (!f.fin || f.payload.length > 125)) this.violation(`malformed ${name} frame (fin=${f.fin}, ${f.payload.length} bytes)`);
     switch (f.opcode) {
       case Op.TEXT:
       case Op.BINARY:
         if (this.fragments) this.violation(`new ${name} frame inside a fragmented message`);
-        if (f.fin) this.pushMessage([f.payload], f.opcode === Op.BINARY, f.at);
-        else { this.fragments = [f.payload]; this.fragmentBinary = f.opcode === Op.BINARY; }
+        if (f.fin) this.pushMessage([f.payload], f.opcode === Op.BINARY, compressed, f.at);
+        else { this.fragments = [f.payload]; this.fragmentBinary = f.opcode === Op.BINARY; this.fragmentCompressed = compressed; }
         break;
       case Op.CONTINUATION:
         if (!this.fragments) { this.violation('continuation frame with nothing to continue'); break; }
         this.fragments.push(f.payload);
         if (f.fin) {
-          this.pushMessage(this.fragments, this.fragmentBinary, f.at);
+          this.pushMessage(this.fragments, this.fragmentBinary, this.fragmentCompressed, f.at);
           this.fragments = null;
         }
         break;
@@ -441,10 +548,21 @@ export class RawConnection {
     }
   }
 
-  private pushMessage(parts: Buffer[], isBinary: boolean, at: number): void {
-    const data = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+  private pushMessage(parts: Buffer[], isBinary: boolean, compressed: boolean, at: number): void {
+    const wire = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+    let data: Buffer = wire;
+    if (compressed) {
+      const deflate = this.deflate!;
+      try {
+        // Without context takeover the client must reset its compressor: inflate each message alone.
+        data = inflatePayload(wire, { windowBits: deflate.clientMaxWindowBits, history: deflate.clientNoContextTakeover ? undefined : this.clientWindow });
+        this.clientWindow = slideWindow(this.clientWindow, data);
+      } catch (err) {
+        this.violation(`compressed ${isBinary ? 'binary' : 'text'} message of ${wire.length} bytes does not inflate: ${(err as Error).message}`);
+      }
+    }
     if (!isBinary && !isValidUtf8(data)) this.violation('text message with invalid UTF-8');
-    this.messages.push({ data, isBinary, at });
+    this.messages.push({ data, isBinary, at, compressed, wireBytes: wire.length });
   }
 
   // ---- handshake -----------------------------------------------------------------------
@@ -455,7 +573,10 @@ export class RawConnection {
     const response = buildResponse(req, reply);
     const status = reply.raw !== undefined ? Number(/^HTTP\/1\.1 (\d{3})/.exec(response.toString('latin1'))?.[1] ?? 0) : reply.status ?? 101;
     // Mark as upgraded before writing, so frames the client sends right after the 101 parse.
-    if (status === 101) this.upgraded = true;
+    if (status === 101) {
+      this.upgraded = true;
+      this.deflate = parseDeflateResponse(extensionsOf(response));
+    }
     if (reply.chop) await this.writeChopped(response, reply.chop, 1);
     else if (!reply.trailing) await this.write(response);
     if (reply.trailing) {
@@ -467,6 +588,21 @@ export class RawConnection {
   }
 
   // ---- output --------------------------------------------------------------------------
+
+  /**
+   * A payload compressed for the client with the negotiated permessage-deflate: it continues
+   * the window of the messages compressed before (unless server_no_context_takeover), so
+   * messages must be sent in the order they were compressed. Send it with RSV1 set.
+   */
+  compress(data: Buffer | string): Buffer {
+    const deflate = this.deflate;
+    if (!deflate) throw new Error('permessage-deflate was not negotiated on this connection');
+    const input = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    const history = deflate.serverNoContextTakeover ? undefined : this.serverWindow;
+    const payload = deflatePayload(input, { windowBits: deflate.serverMaxWindowBits, history });
+    this.serverWindow = slideWindow(this.serverWindow, input);
+    return payload;
+  }
 
   /** Writes bytes; resolves once handed to the kernel (or the socket is gone). */
   write(bytes: Buffer): Promise<void> {
@@ -541,6 +677,12 @@ export class RawConnection {
       return `${what} @${f.at}ms`;
     });
   }
+}
+
+/** The Sec-WebSocket-Extensions values of a response head, joined with ', '. */
+function extensionsOf(response: Buffer): string {
+  const head = response.toString('latin1').split('\r\n\r\n')[0];
+  return head.split('\r\n').filter((line) => /^sec-websocket-extensions:/i.test(line)).map((line) => line.slice(line.indexOf(':') + 1).trim()).join(', ');
 }
 
 export function opcodeName(op: number): string {
