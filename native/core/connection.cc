@@ -13,6 +13,7 @@
 
 #include "connection_sink.h"
 #include "engine.h"
+#include "extension_check.h"
 #include "frame_writer.h"
 #include "oh_error_codes.h"
 
@@ -663,6 +664,7 @@ int Connection::HandleLwsEvent(lws* wsi, int reason_value, void* in, size_t len)
       // The response headers are still parsed here (gone once established).
       CaptureResponse(wsi);
       filter_error_ = CheckSubprotocol();
+      if (filter_error_.empty()) filter_error_ = CheckExtensionAnswer(request_.vhost.deflate_offer, extensions_);
       return filter_error_.empty() ? 0 : -1;  // -1: lws fails the handshake
 
     case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
@@ -986,9 +988,13 @@ void Connection::CaptureResponse(lws* wsi) {
                                           std::string(buffer.data()));
       },
       &collector);
+  extensions_.clear();
   for (const auto& header : response_.headers) {
     if (header.first == "sec-websocket-protocol") protocol_ = header.second;
-    if (header.first == "sec-websocket-extensions") extensions_ = header.second;
+    // Several header lines make one list (RFC 7230 3.2.2); CheckExtensionAnswer judges it.
+    if (header.first == "sec-websocket-extensions") {
+      extensions_ += (extensions_.empty() ? "" : ", ") + header.second;
+    }
   }
 }
 
