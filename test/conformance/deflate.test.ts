@@ -5,10 +5,10 @@
 // window the client must keep. Sections: D1 negotiation, D2 receiving compressed messages,
 // D3 violations and limits, D4 what the client sends.
 import crypto from 'node:crypto';
-import { describe, expect, test } from 'vitest';
+import { describe, expect } from 'vitest';
 import { WAIT_MS, binary, details, hex, payload, text, useHarness, utf8, verdictCleanClose, verdictFail, verdictHandshakeFail, type Harness } from './harness';
 import { Op, deflatePayload, encodeFrame, frame, sleep, type RawConnection } from './raw-server';
-import { IMPL, type ClientOptions } from './client-under-test';
+import type { ClientOptions } from './client-under-test';
 
 const h = useHarness();
 const KiB = 1024;
@@ -21,17 +21,8 @@ const OFFER = 'permessage-deflate; client_max_window_bits';
 const COMPRESSED = { rsv: 4 };
 
 /** Cases that crash the process (and with it every case of this file) run only when asked. */
-const RUN_CRASHING = process.env.CONFORMANCE_RUN_CRASHING === '1';
 
 // Defects of our client (of lws 4.3.5's permessage-deflate) these cases expose.
-const BUG_UNOFFERED_CLIENT_BITS = 'client_max_window_bits accepted although the offer did not have it';
-const BUG_DUPLICATE_PARAMETER = 'a parameter given twice is accepted';
-const BUG_LWS_OPTIONS = 'lws takes its private options (rx_buf_size, tx_buf_size, compression_level, mem_level) from the server';
-const BUG_TWO_EXTENSIONS = 'segfault: lws makes one extension instance per permessage-deflate in the 101, written past active_extensions[LWS_MAX_EXTENSIONS_ACTIVE = 1]';
-const BUG_BFINAL = 'after a DEFLATE block with BFINAL set, lws inflates nothing more: messages are lost or glued to the next';
-const BUG_RSV_UNCHECKED = 'with permessage-deflate negotiated, lws checks no RSV bit (RSV1 on continuation and control frames, RSV2, RSV3)';
-const BUG_NO_READ_WHILE_DRAINING = 'while a compressed message drains into a full socket the client reads nothing: a ping waits in the kernel until the whole message is sent';
-const BUG_INFLATE_ERROR = 'invalid DEFLATE data drops TCP with no close frame and no error event (close 1006); ws sends 1007';
 
 /** An echo client offering permessage-deflate that compresses every message (threshold 0). */
 function deflating(extra: ClientOptions = {}): ClientOptions {
@@ -139,7 +130,7 @@ describe('D1 negotiation', () => {
   // RFC 7692 7.1: a client MUST fail the connection when the response has a parameter not
   // defined for a response, an invalid value, or the same parameter twice; 7.1.2.2: the
   // server MUST NOT send client_max_window_bits unless the client offered it.
-  const refused: Array<{ name: string; extensions: string; offer?: string; bug?: string; crashes?: string }> = [
+  const refused: Array<{ name: string; extensions: string; offer?: string }> = [
     { name: 'server_max_window_bits=7', extensions: 'permessage-deflate; server_max_window_bits=7' },
     { name: 'server_max_window_bits=16', extensions: 'permessage-deflate; server_max_window_bits=16' },
     { name: 'server_max_window_bits without a value', extensions: 'permessage-deflate; server_max_window_bits' },
@@ -151,25 +142,22 @@ describe('D1 negotiation', () => {
       name: 'client_max_window_bits=10 although the offer did not have client_max_window_bits',
       extensions: 'permessage-deflate; client_max_window_bits=10',
       offer: 'permessage-deflate',
-      bug: BUG_UNOFFERED_CLIENT_BITS,
     },
     { name: 'server_no_context_takeover with a value', extensions: 'permessage-deflate; server_no_context_takeover=1' },
-    { name: 'server_no_context_takeover twice', extensions: 'permessage-deflate; server_no_context_takeover; server_no_context_takeover', bug: BUG_DUPLICATE_PARAMETER },
-    { name: 'server_max_window_bits twice', extensions: 'permessage-deflate; server_max_window_bits=10; server_max_window_bits=12', bug: BUG_DUPLICATE_PARAMETER },
-    { name: 'two permessage-deflate extensions', extensions: 'permessage-deflate, permessage-deflate', crashes: BUG_TWO_EXTENSIONS },
-    { name: 'rx_buf_size=10 (not a parameter of RFC 7692)', extensions: 'permessage-deflate; rx_buf_size=10', bug: BUG_LWS_OPTIONS },
-    { name: 'compression_level=9 (not a parameter of RFC 7692)', extensions: 'permessage-deflate; compression_level=9', bug: BUG_LWS_OPTIONS },
+    { name: 'server_no_context_takeover twice', extensions: 'permessage-deflate; server_no_context_takeover; server_no_context_takeover' },
+    { name: 'server_max_window_bits twice', extensions: 'permessage-deflate; server_max_window_bits=10; server_max_window_bits=12' },
+    { name: 'two permessage-deflate extensions', extensions: 'permessage-deflate, permessage-deflate' },
+    { name: 'rx_buf_size=10 (not a parameter of RFC 7692)', extensions: 'permessage-deflate; rx_buf_size=10' },
+    { name: 'compression_level=9 (not a parameter of RFC 7692)', extensions: 'permessage-deflate; compression_level=9' },
   ];
-  refused.forEach(({ name, extensions, offer = OFFER, bug, crashes }, i) => {
+  refused.forEach(({ name, extensions, offer = OFFER }, i) => {
     const title = `D1.${accepted.length + i + 5} the 101 has ${name}: the handshake fails`;
     const body = async (ctx: { skip: (note?: string) => void }) => {
       if (offer !== OFFER) nativeOnly(h, ctx);
       const { connection, client } = h.start(deflating({ perMessageDeflate: offer }), { extensions });
       await verdictHandshakeFail(await connection, client);
     };
-    if (crashes && IMPL === 'native' && !RUN_CRASHING) test.skip(`${title} [skipped, known bug: ${crashes}; CONFORMANCE_RUN_CRASHING=1 runs it]`, body);
-    else if (bug) h.knownBug(bug, title, body);
-    else h.test(title, body);
+    h.test(title, body);
   });
 });
 
@@ -292,13 +280,13 @@ describe('D2 receiving compressed messages', () => {
 
   // RFC 7692 7.2.3.4: a sender may end a message with a DEFLATE block with BFINAL set; its
   // stream has then ended, so its next compressed message starts a new one. ws handles both.
-  h.knownBug(BUG_BFINAL, 'D2.15 the example of RFC 7692 7.2.3.4 ("Hello" in a block with BFINAL set, then 00), then an uncompressed text', async () => {
+  h.test('D2.15 the example of RFC 7692 7.2.3.4 ("Hello" in a block with BFINAL set, then 00), then an uncompressed text', async () => {
     const { conn, client } = await openDeflate();
     await conn.write(Buffer.concat([frame.text(hex('f3 48 cd c9 c9 07 00 00'), COMPRESSED), frame.text('world')]));
     await verdictCleanClose(conn, client, { echoes: [text('Hello'), text('world')] });
   });
 
-  h.knownBug(BUG_BFINAL, 'D2.16 a message in a block with BFINAL set, then one in a new DEFLATE stream', async () => {
+  h.test('D2.16 a message in a block with BFINAL set, then one in a new DEFLATE stream', async () => {
     const { conn, client } = await openDeflate();
     await conn.write(Buffer.concat([frame.text(hex('f3 48 cd c9 c9 07 00'), COMPRESSED), frame.text(deflatePayload('World'), COMPRESSED)]));
     await verdictCleanClose(conn, client, { echoes: [text('Hello'), text('World')] });
@@ -312,44 +300,44 @@ describe('D2 receiving compressed messages', () => {
 });
 
 describe('D3 violations and limits', () => {
-  h.knownBug(BUG_RSV_UNCHECKED, 'D3.1 RSV1 on a continuation frame of a compressed message: fail (1002)', async () => {
+  h.test('D3.1 RSV1 on a continuation frame of a compressed message: fail (1002)', async () => {
     const { conn, client } = await openDeflate();
     const compressed = conn.compress('Hello, world!');
     await conn.write(Buffer.concat([frame.text(compressed.subarray(0, 4), { fin: false, ...COMPRESSED }), frame.cont(compressed.subarray(4), COMPRESSED)]));
     await verdictFail(conn, client, 1002);
   });
 
-  h.knownBug(BUG_RSV_UNCHECKED, 'D3.2 RSV1 on a continuation frame of an uncompressed message: fail (1002)', async () => {
+  h.test('D3.2 RSV1 on a continuation frame of an uncompressed message: fail (1002)', async () => {
     const { conn, client } = await openDeflate();
     await conn.write(Buffer.concat([frame.text('frag1', { fin: false }), frame.cont(conn.compress('frag2'), COMPRESSED)]));
     await verdictFail(conn, client, 1002);
   });
 
-  h.knownBug(BUG_RSV_UNCHECKED, 'D3.3 RSV1 on a ping: fail (1002), no pong', async () => {
+  h.test('D3.3 RSV1 on a ping: fail (1002), no pong', async () => {
     const { conn, client } = await openDeflate();
     await conn.write(frame.ping('Hello', COMPRESSED));
     await verdictFail(conn, client, 1002);
   });
 
-  h.knownBug(BUG_RSV_UNCHECKED, 'D3.4 RSV1 on a pong: fail (1002)', async () => {
+  h.test('D3.4 RSV1 on a pong: fail (1002)', async () => {
     const { conn, client } = await openDeflate();
     await conn.write(frame.pong('Hello', COMPRESSED));
     await verdictFail(conn, client, 1002);
   });
 
-  h.knownBug(BUG_RSV_UNCHECKED, 'D3.5 RSV1 on a close: fail (1002)', async () => {
+  h.test('D3.5 RSV1 on a close: fail (1002)', async () => {
     const { conn, client } = await openDeflate();
     await conn.write(frame.close(1000, '', COMPRESSED));
     await verdictFail(conn, client, 1002);
   });
 
-  h.knownBug(BUG_RSV_UNCHECKED, 'D3.6 RSV2 on a text (only RSV1 is negotiated): fail (1002)', async () => {
+  h.test('D3.6 RSV2 on a text (only RSV1 is negotiated): fail (1002)', async () => {
     const { conn, client } = await openDeflate();
     await conn.write(frame.text('Hello', { rsv: 2 }));
     await verdictFail(conn, client, 1002);
   });
 
-  h.knownBug(BUG_RSV_UNCHECKED, 'D3.7 RSV1+RSV3 on a compressed text: fail (1002)', async () => {
+  h.test('D3.7 RSV1+RSV3 on a compressed text: fail (1002)', async () => {
     const { conn, client } = await openDeflate();
     await conn.write(frame.text(conn.compress('Hello'), { rsv: 5 }));
     await verdictFail(conn, client, 1002);
@@ -370,7 +358,7 @@ describe('D3 violations and limits', () => {
     ['a back-reference to data that was never sent', () => deflatePayload(payload(2000, true), { history: payload(2000, true) })],
   ];
   invalid.forEach(([name, bytes], i) => {
-    h.knownBug(BUG_INFLATE_ERROR, `D3.${i + 9} ${name}: fail (${INVALID_DATA}) with an error event`, async () => {
+    h.test(`D3.${i + 9} ${name}: fail (${INVALID_DATA}) with an error event`, async () => {
       const { conn, client } = await openDeflate();
       await conn.write(Buffer.concat([frame.text(conn.compress('valid first'), COMPRESSED), frame.binary(bytes(), COMPRESSED)]));
       await verdictFail(conn, client, INVALID_DATA, { echoes: [text('valid first')] });
@@ -503,7 +491,7 @@ describe('D4 what the client sends', () => {
     await verdictCleanClose(conn, client, { echoes: [text(big), text('after')], pongs: ['p1', 'p2', 'p3'], lastPongOnly: true });
   }, 30000);
 
-  h.knownBug(BUG_NO_READ_WHILE_DRAINING, 'D4.5 a ping while a 16 MiB message is compressed into a full socket: the pong goes out between its frames', async (ctx) => {
+  h.test('D4.5 a ping while a 16 MiB message is compressed into a full socket: the pong goes out between its frames', async (ctx) => {
     nativeOnly(h, ctx);
     const { conn, client } = await openDeflate('permessage-deflate', deflating({ echo: false }));
     const big = randomText(16 * MiB);
