@@ -40,8 +40,10 @@ namespace {
 
 std::atomic<size_t> g_live_connections{0};
 
-// Messages up to this size are framed by us and written together with the others of the
-// same loop turn; larger ones go to lws one by one (no gain from batching, one copy less).
+// Messages up to this size are framed by us (masked while they are copied from the
+// caller) and written together with the others of the same loop turn; larger ones go to
+// lws one by one. (Framing 1 MiB messages ourselves measured no faster, and 16 MiB ones
+// slower: a batch buffer that large is not kept, the one for lws is.)
 constexpr size_t kBatchMaxMessage = 16 * 1024;
 // A batch this large is written at once rather than at the end of the loop turn.
 constexpr size_t kBatchFlushBytes = 256 * 1024;
@@ -415,7 +417,7 @@ void Connection::CommitBatchedFrame() {
   BatchedFrame frame = batching_;
   batching_ = BatchedFrame{};
   batch_.resize(frame.payload_at + frame.length);
-  MaskPayload(batch_.data() + frame.payload_at, frame.length, frame.mask);
+  if (!frame.masked) MaskPayload(batch_.data() + frame.payload_at, frame.length, frame.mask);
   batch_payload_bytes_ += frame.length;
   batch_last_id_ = frame.id;
 }
@@ -455,7 +457,7 @@ void Connection::FlushScheduledBatch() {
 void Connection::DropBatch() {
   batch_.clear();
   batch_payload_bytes_ = 0;
-  if (batch_.capacity() > kBatchKeepCapacity) std::vector<uint8_t>().swap(batch_);
+  if (batch_.capacity() > kBatchKeepCapacity) decltype(batch_)().swap(batch_);
 }
 
 uint8_t* Connection::BeginSend(size_t length, bool binary, bool notify, uint64_t* id) {
@@ -524,7 +526,12 @@ uint64_t Connection::Send(const uint8_t* data, size_t length, bool binary, bool 
   uint64_t id = 0;
   uint8_t* payload = BeginSend(length, binary, notify, &id);
   if (!payload) return 0;
-  if (length) std::memcpy(payload, data, length);
+  if (batching_.id) {
+    CopyMasked(payload, data, length, batching_.mask);  // one pass instead of two
+    batching_.masked = true;
+  } else if (length) {
+    std::memcpy(payload, data, length);
+  }
   EndSend();
   return id;
 }

@@ -14,6 +14,7 @@
 
 #include "connection_sink.h"
 #include "lazy_queue.h"
+#include "uninitialized_allocator.h"
 #include "turn_batcher.h"
 #include "url.h"
 
@@ -209,7 +210,7 @@ class Connection : private TurnBatcher::Client {
   };
   DirectFrame direct_;                  // between BeginSend and EndSend
   // Small frames we framed ourselves, written together once per loop turn (TurnBatcher).
-  std::vector<uint8_t> batch_;
+  std::vector<uint8_t, UninitializedAllocator<uint8_t>> batch_;
   size_t batch_payload_bytes_ = 0;
   uint64_t batch_last_id_ = 0;
   bool batch_scheduled_ = false;
@@ -217,7 +218,8 @@ class Connection : private TurnBatcher::Client {
     size_t payload_at = 0;
     size_t length = 0;
     uint8_t mask[4] = {};
-    uint64_t id = 0;  // 0: none pending
+    bool masked = false;  // the payload was masked as it was copied in
+    uint64_t id = 0;      // 0: none pending
   };
   BatchedFrame batching_;
   std::vector<uint8_t> direct_buffer_;  // LWS_PRE headroom + payload, reused

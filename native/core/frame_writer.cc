@@ -21,7 +21,7 @@ size_t WriteClientFrameHeader(uint8_t* out, uint8_t opcode, size_t length, const
   return at + 4;
 }
 
-void MaskPayload(uint8_t* data, size_t length, const uint8_t mask[4]) {
+void CopyMasked(uint8_t* target, const uint8_t* source, size_t length, const uint8_t mask[4]) {
   // Eight bytes per step with the key repeated twice; memcpy keeps unaligned access legal.
   uint8_t key8[8];
   std::memcpy(key8, mask, 4);
@@ -31,11 +31,13 @@ void MaskPayload(uint8_t* data, size_t length, const uint8_t mask[4]) {
   size_t i = 0;
   for (; i + 8 <= length; i += 8) {
     uint64_t word;
-    std::memcpy(&word, data + i, 8);
+    std::memcpy(&word, source + i, 8);
     word ^= key;
-    std::memcpy(data + i, &word, 8);
+    std::memcpy(target + i, &word, 8);
   }
-  for (; i < length; ++i) data[i] ^= mask[i & 3];
+  for (; i < length; ++i) target[i] = static_cast<uint8_t>(source[i] ^ mask[i & 3]);
 }
+
+void MaskPayload(uint8_t* data, size_t length, const uint8_t mask[4]) { CopyMasked(data, data, length, mask); }
 
 }  // namespace netstack

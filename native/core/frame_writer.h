@@ -23,4 +23,8 @@ size_t WriteClientFrameHeader(uint8_t* out, uint8_t opcode, size_t length, const
 // XORs `length` bytes in place with the 4-byte key, as the frame's payload.
 void MaskPayload(uint8_t* data, size_t length, const uint8_t mask[4]);
 
+// The same while copying from `source` to `target` (the same buffer, or ones that do not
+// overlap).
+void CopyMasked(uint8_t* target, const uint8_t* source, size_t length, const uint8_t mask[4]);
+
 }  // namespace netstack
