@@ -148,7 +148,7 @@ function loadMirror() {
 
 // ---------------------------------------------------------------------------------------
 function loadEngine() {
-  const { addon } = requireDist('binding.js');
+  const { addon, forEachBatchedMessage } = requireDist('binding.js');
   if (typeof addon.NativeSocket !== 'function') throw new Error('addon.NativeSocket is not implemented yet');
   return {
     version: version(root),
@@ -170,13 +170,7 @@ function loadEngine() {
             onMessage: text ? (data, isBinary) => onMessage(isBinary ? data : data.toString('utf8')) : (data) => onMessage(data),
             // small messages of one loop turn in one call (as lib/engine.ts takes them)
             onMessages(bytes, layout) {
-              let start = 0;
-              for (let i = 0; i < layout.length; i++) {
-                const end = layout[i] & 0x7fffffff;
-                const data = bytes.subarray(start, end);
-                start = end;
-                onMessage(text && layout[i] >>> 31 === 0 ? data.toString('utf8') : data);
-              }
+              forEachBatchedMessage(bytes, layout, (data, isBinary) => onMessage(text && !isBinary ? data.toString('utf8') : data));
             },
             onSent() {},
             onError(code, message) {

@@ -85,6 +85,20 @@ export interface NativeSocketHandlers {
   onPong(data: Buffer): void;
 }
 
+/** Calls visit(data, isBinary) for each message of an onMessages batch, in order; `data`
+ * is a view of `bytes` (no copy). */
+export function forEachBatchedMessage(
+  bytes: Buffer, layout: Uint32Array, visit: (data: Buffer, isBinary: boolean) => void,
+): void {
+  let start = 0;
+  for (let i = 0; i < layout.length; i += 1) {
+    const word = layout[i];
+    const end = word & 0x7fffffff;
+    visit(bytes.subarray(start, end), word >>> 31 === 1);
+    start = end;
+  }
+}
+
 /** One connection of the engine: what the TypeScript faces are built on. */
 export interface NativeSocket {
   /** Sends a message (copied): written to the socket at once when nothing is queued

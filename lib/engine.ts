@@ -1,7 +1,7 @@
 // The one engine under the three faces: a NativeSocket (lib/binding.ts) with ordered
 // sending (a Blob's bytes are read before the messages sent after it go out), per-message
 // "left the process" notifications, and user code kept away from the native callbacks.
-import { addon, type NativeSocket, type NativeSocketOptions } from './binding';
+import { addon, forEachBatchedMessage, type NativeSocket, type NativeSocketOptions } from './binding';
 import {
   ConnectionClosedError, errorFromEngine, InvalidArgumentError, type HandshakeResponse, type WebSocketError,
 } from './errors';
@@ -238,14 +238,7 @@ export class EngineSocket {
 
   /** Messages the engine handed over together (see NativeSocketHandlers.onMessages). */
   #deliverBatch(bytes: Buffer, layout: Uint32Array): void {
-    let start = 0;
-    for (let i = 0; i < layout.length; i += 1) {
-      const word = layout[i];
-      const end = word & 0x7fffffff;
-      const data = bytes.subarray(start, end);
-      start = end;
-      isolate(() => this.#events.message(data, word >>> 31 === 1));
-    }
+    forEachBatchedMessage(bytes, layout, (data, isBinary) => isolate(() => this.#events.message(data, isBinary)));
   }
 
   #onOpen(info: OpenInfo): void {

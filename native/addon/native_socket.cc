@@ -277,9 +277,14 @@ void NativeSocket::OnMessage(const uint8_t* data, size_t length, bool binary, st
     }
     return;
   }
+  DeliverInbox();
+  CallOnMessage(data, length, binary);
+}
+
+void NativeSocket::CallOnMessage(const uint8_t* data, size_t length, bool binary) {
   // A copy into V8's own allocation measured faster than adopting the reassembly
   // buffer as an external Buffer (fresh pages and finalizers for every message).
-  Emit(kOnMessage, [&](Napi::Env env) -> std::vector<napi_value> {
+  CallHandler(kOnMessage, [&](Napi::Env env) -> std::vector<napi_value> {
     return {Napi::Buffer<uint8_t>::Copy(env, data, length), Napi::Boolean::New(env, binary)};
   });
 }
@@ -293,10 +298,7 @@ void NativeSocket::DeliverInbox() {
   bytes.swap(inbox_bytes_);
   layout.swap(inbox_layout_);
   if (layout.size() == 1) {  // one message: the plain call is cheaper
-    const bool binary = (layout[0] & kInboxBinaryFlag) != 0;
-    CallHandler(kOnMessage, [&](Napi::Env env) -> std::vector<napi_value> {
-      return {Napi::Buffer<uint8_t>::Copy(env, bytes.data(), bytes.size()), Napi::Boolean::New(env, binary)};
-    });
+    CallOnMessage(bytes.data(), bytes.size(), (layout[0] & kInboxBinaryFlag) != 0);
   } else {
     CallHandler(kOnMessages, [&](Napi::Env env) -> std::vector<napi_value> {
       Napi::ArrayBuffer ends = Napi::ArrayBuffer::New(env, layout.size() * sizeof(uint32_t));

@@ -54,6 +54,7 @@ class NativeSocket final : public Napi::ObjectWrap<NativeSocket>, public Connect
   // Small messages received in one loop turn reach JS in one onMessages call (when the
   // handlers have one): one Buffer with all of them and the end offset of each.
   void DeliverInbox();
+  void CallOnMessage(const uint8_t* data, size_t length, bool binary);
   void DropInbox();
   void FlushScheduledBatch() override {
     inbox_batcher_ = nullptr;

@@ -437,16 +437,27 @@ bool Connection::WriteBatch() {
     KillSoon();  // the socket failed: lws reports the close
     return false;
   }
-  last_written_id_ = batch_last_id_;
-  unflushed_bytes_ = lws_netstack_write_pending(wsi_) ? payload_bytes : 0;
+  NoteWritten(batch_last_id_, payload_bytes);
   return true;
+}
+
+bool Connection::NoteWritten(uint64_t id, size_t payload_bytes) {
+  last_written_id_ = id;
+  // Left the process unless lws had to keep part of it (then it counts as buffered until
+  // lws has flushed it), or permessage-deflate is still compressing it.
+  const bool kept = lws_netstack_write_pending(wsi_);
+  unflushed_bytes_ = kept ? payload_bytes : 0;
+  return kept;
+}
+
+void Connection::AwaitWriteableIfNeeded() {
+  // OnSent is reported from a WRITEABLE callback, never from inside the caller's send().
+  if (wsi_ && (notify_up_to_ > last_reported_sent_ || unflushed_bytes_)) lws_callback_on_writable(wsi_);
 }
 
 void Connection::FlushBatch() {
   if (batch_.empty()) return;
-  if (WriteBatch() && wsi_ && (notify_up_to_ > last_reported_sent_ || unflushed_bytes_)) {
-    lws_callback_on_writable(wsi_);  // OnSent is reported from WRITEABLE
-  }
+  if (WriteBatch()) AwaitWriteableIfNeeded();
 }
 
 void Connection::FlushScheduledBatch() {
@@ -510,16 +521,10 @@ void Connection::EndSend() {
     KillSoon();  // the socket failed: lws reports the close
     return;
   }
-  last_written_id_ = frame.id;
-  // Left the process unless lws had to keep part of it (then it counts as buffered until
-  // lws has flushed it); either way OnSent is reported from a WRITEABLE callback, never
-  // from inside the caller's send().
-  const bool kept = lws_netstack_write_pending(wsi_);
-  // Still being compressed from direct_buffer_: keep it alive, the next frame gets the
-  // buffer whose drain has ended (CanWriteNow() was true, so none is running).
-  if (kept) draining_direct_buffer_.swap(direct_buffer_);
-  unflushed_bytes_ = kept ? frame.length : 0;
-  if (notify_up_to_ > last_reported_sent_ || kept) lws_callback_on_writable(wsi_);
+  // Maybe still being compressed from direct_buffer_: keep it alive, the next frame gets
+  // the buffer whose drain has ended (CanWriteNow() was true, so none is running).
+  if (NoteWritten(frame.id, frame.length)) draining_direct_buffer_.swap(direct_buffer_);
+  AwaitWriteableIfNeeded();
 }
 
 uint64_t Connection::Send(const uint8_t* data, size_t length, bool binary, bool notify) {
@@ -922,11 +927,7 @@ int Connection::WriteQueued(lws* wsi) {
     if (written < 0) return -1;
     if (message.kind != FrameKind::kPing) {
       queued_bytes_ -= length;
-      last_written_id_ = message.id;
-      if (lws_netstack_write_pending(wsi)) {
-        unflushed_bytes_ = length;  // lws keeps part of it, or is still compressing it
-        draining_queued_bytes_ = std::move(message.bytes);
-      }
+      if (NoteWritten(message.id, length)) draining_queued_bytes_ = std::move(message.bytes);
     }
     send_queue_.pop_front();
   }

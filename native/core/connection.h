@@ -154,6 +154,8 @@ class Connection : private TurnBatcher::Client {
   uint8_t* AppendToBatch(FrameKind kind, size_t length, uint64_t id);
   void CommitBatchedFrame();
   bool WriteBatch();
+  bool NoteWritten(uint64_t id, size_t payload_bytes);
+  void AwaitWriteableIfNeeded();
   void FlushBatch();
   void FlushScheduledBatch() override;
   void DropBatch();

@@ -167,6 +167,26 @@ export async function verdictFail(conn: RawConnection, client: ClientUnderTest, 
   });
 }
 
+/** OpenHarmony's error code for a message over the size limit (WEBSOCKET_DATA_LENGTH_EXCEEDED). */
+export const OH_DATA_LENGTH_EXCEEDS = 1012;
+
+/** A message over maxPayload (whose bytes the caller has written): none echoed, close 1009
+ *  from the client, which closes TCP, and one error with the OH code 1012. */
+export async function verdictTooBig(conn: RawConnection, client: ClientUnderTest, what: string): Promise<void> {
+  await conn.until(() => conn.closeFrame !== null && !conn.tcpOpen, WAIT_MS);
+  await client.until(() => client.closed, 500);
+  const observed = {
+    echoes: conn.messages.length,
+    closeCode: conn.closeFrame?.code ?? 'no close frame',
+    tcp: normalizedTcp(conn),
+    errorCodes: client.of('error').map((e) => e.code),
+    closeEvent: client.closed,
+  };
+  expect(observed, `${what}\n${details(conn, client)}`).toEqual({
+    echoes: 0, closeCode: 1009, tcp: 'closed by client', errorCodes: [OH_DATA_LENGTH_EXCEEDS], closeEvent: true,
+  });
+}
+
 /** The handshake must fail: no open event, an error and a close event, no frame sent, and
  *  the client closes the TCP connection itself (`conn` null: the server saw no request). */
 export async function verdictHandshakeFail(conn: RawConnection | null, client: ClientUnderTest, waitMs = WAIT_MS): Promise<void> {

@@ -4,7 +4,7 @@
 // lws writes itself (large messages, pings, close) must be as without batching.
 import { randomBytes } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
-import { addon, type NativeSocket, type NativeSocketHandlers } from '../../lib/binding';
+import { addon, forEachBatchedMessage, type NativeSocket, type NativeSocketHandlers } from '../../lib/binding';
 import { WebSocket } from '../../lib/websocket';
 import { startEchoServer, waitUntil, type EchoServer } from '../helpers/ws-server';
 import { RawServer, frame } from '../conformance/raw-server';
@@ -52,13 +52,10 @@ function openSocket(url: string, batched = true): Promise<{ socket: NativeSocket
     if (batched) {
       handlers.onMessages = (bytes, layout) => {
         log.batches.push(layout.length);
-        let start = 0;
-        for (const word of layout) {
-          const end = word & 0x7fffffff;
+        forEachBatchedMessage(bytes, layout, (data, isBinary) => {
           log.events.push('message');
-          log.messages.push({ data: Buffer.from(bytes.subarray(start, end)), isBinary: word >>> 31 === 1 });
-          start = end;
-        }
+          log.messages.push({ data: Buffer.from(data), isBinary });
+        });
       };
     }
     const socket = new addon.NativeSocket(
