@@ -23,6 +23,11 @@ const char* const kHandlerNames[] = {"onOpen", "onMessage", "onError", "onClose"
 constexpr size_t kInboxMaxMessage = 4 * 1024;
 // An inbox this full is delivered at once.
 constexpr size_t kInboxDeliverBytes = 256 * 1024;
+// Reassembled messages from this size on are handed to JS without a copy. Below it a
+// copy into V8's own allocation measured faster (echo-1MiB: 0.97x ws adopted, 1.19x
+// copied), as the reassembly buffer then stays warm for the next message; at 16 MiB
+// adopting is faster (1.13x ws against 0.95x).
+constexpr size_t kAdoptMinMessage = 4 * 1024 * 1024;
 constexpr uint32_t kInboxBinaryFlag = 0x80000000u;
 
 std::string StringProperty(Napi::Object object, const char* name) {
@@ -263,7 +268,7 @@ void NativeSocket::OnOpen(const OpenInfo& info) {
   });
 }
 
-void NativeSocket::OnMessage(const uint8_t* data, size_t length, bool binary, std::vector<uint8_t>* /*owned*/) {
+void NativeSocket::OnMessage(const uint8_t* data, size_t length, bool binary, std::vector<uint8_t>* owned) {
   Engine* engine = host_ ? host_->GetEngine() : nullptr;
   TurnBatcher* batcher = engine ? engine->turn_batcher() : nullptr;
   if (length <= kInboxMaxMessage && batcher && !handler_functions_[kOnMessages].IsEmpty()) {
@@ -278,12 +283,54 @@ void NativeSocket::OnMessage(const uint8_t* data, size_t length, bool binary, st
     return;
   }
   DeliverInbox();
+  if (reserved_data_ && data == reserved_data_) {
+    Napi::Reference<Napi::Buffer<uint8_t>> reserved = std::move(reserved_message_);
+    reserved_data_ = nullptr;
+    CallHandler(kOnMessage, [&](Napi::Env env) -> std::vector<napi_value> {
+      return {reserved.Value(), Napi::Boolean::New(env, binary)};
+    });
+    return;
+  }
+  if (owned && length >= kAdoptMinMessage) {
+    AdoptAndCallOnMessage(std::move(*owned), binary);
+    return;
+  }
   CallOnMessage(data, length, binary);
 }
 
+uint8_t* NativeSocket::ReserveMessage(size_t length) {
+  reserved_message_.Reset();
+  reserved_data_ = nullptr;
+  if (handler_functions_[kOnMessage].IsEmpty() || !host_ || host_->tearing_down()) return nullptr;
+  napi_env env = Env();
+  Napi::HandleScope scope(env);
+  void* data = nullptr;
+  napi_value buffer = nullptr;
+  if (napi_create_buffer(env, length, &data, &buffer) != napi_ok) {
+    // Out of memory: V8 left a RangeError pending. The connection reassembles instead.
+    bool pending = false;
+    napi_value ignored = nullptr;
+    if (napi_is_exception_pending(env, &pending) == napi_ok && pending) napi_get_and_clear_last_exception(env, &ignored);
+    return nullptr;
+  }
+  reserved_message_ = Napi::Reference<Napi::Buffer<uint8_t>>::New(Napi::Buffer<uint8_t>(env, buffer), 1);
+  reserved_data_ = static_cast<uint8_t*>(data);
+  return static_cast<uint8_t*>(data);
+}
+
+void NativeSocket::AdoptAndCallOnMessage(std::vector<uint8_t> bytes, bool binary) {
+  // A large reassembled message becomes the Buffer itself: no copy. Its vector is freed
+  // by the Buffer's finalizer (the GC's, on this thread).
+  CallHandler(kOnMessage, [&](Napi::Env env) -> std::vector<napi_value> {
+    auto* owner = new std::vector<uint8_t>(std::move(bytes));
+    Napi::Buffer<uint8_t> buffer = Napi::Buffer<uint8_t>::New(
+        env, owner->data(), owner->size(), [](Napi::Env, uint8_t*, std::vector<uint8_t>* hint) { delete hint; },
+        owner);
+    return {buffer, Napi::Boolean::New(env, binary)};
+  });
+}
+
 void NativeSocket::CallOnMessage(const uint8_t* data, size_t length, bool binary) {
-  // A copy into V8's own allocation measured faster than adopting the reassembly
-  // buffer as an external Buffer (fresh pages and finalizers for every message).
   CallHandler(kOnMessage, [&](Napi::Env env) -> std::vector<napi_value> {
     return {Napi::Buffer<uint8_t>::Copy(env, data, length), Napi::Boolean::New(env, binary)};
   });
@@ -354,6 +401,8 @@ void NativeSocket::OnPong(const uint8_t* data, size_t length) {
 
 void NativeSocket::OnFinished() {
   connection_ = nullptr;
+  reserved_message_.Reset();  // a message the connection did not finish
+  reserved_data_ = nullptr;
   DeliverInbox();
   DropInbox();  // unschedules
   // The engine reports a connection that never opened with an error only (the C API's
@@ -372,6 +421,7 @@ void NativeSocket::OnFinished() {
 
 void NativeSocket::OnEngineShutdown() {  // no JS may run now
   connection_ = nullptr;
+  reserved_data_ = nullptr;  // the reference goes with this object
   DropInbox();
 }
 

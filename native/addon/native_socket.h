@@ -34,6 +34,7 @@ class NativeSocket final : public Napi::ObjectWrap<NativeSocket>, public Connect
   void OnEngineShutdown() override;
   void OnSent(uint64_t up_to_id) override;
   void OnPong(const uint8_t* data, size_t length) override;
+  uint8_t* ReserveMessage(size_t length) override;
 
  private:
   enum Handler { kOnOpen, kOnMessage, kOnError, kOnClose, kOnSent, kOnPong, kOnMessages, kHandlerCount };
@@ -55,6 +56,7 @@ class NativeSocket final : public Napi::ObjectWrap<NativeSocket>, public Connect
   // handlers have one): one Buffer with all of them and the end offset of each.
   void DeliverInbox();
   void CallOnMessage(const uint8_t* data, size_t length, bool binary);
+  void AdoptAndCallOnMessage(std::vector<uint8_t> bytes, bool binary);
   void DropInbox();
   void FlushScheduledBatch() override {
     inbox_batcher_ = nullptr;
@@ -70,6 +72,9 @@ class NativeSocket final : public Napi::ObjectWrap<NativeSocket>, public Connect
   std::vector<uint8_t> inbox_bytes_;
   std::vector<uint32_t> inbox_layout_;  // end offset | 0x80000000 for a binary message
   TurnBatcher* inbox_batcher_ = nullptr;  // the engine's, while the inbox waits in it
+  // The Buffer a large message is being received into (ReserveMessage), until delivered.
+  Napi::Reference<Napi::Buffer<uint8_t>> reserved_message_;
+  const uint8_t* reserved_data_ = nullptr;
 };
 
 }  // namespace netstack::addon

@@ -30,6 +30,10 @@ extern "C" void lws_netstack_set_rx_limit(struct lws* wsi, size_t limit);
 // Added by patches/lws/0006: the status code of the close frame lws prepared (0: none);
 // the frame's own payload is masked in place once sent.
 extern "C" int lws_netstack_close_code(struct lws* wsi);
+// Added by patches/lws/0017: while set, lws writes no frame of its own (they wait).
+extern "C" void lws_netstack_hold_control(struct lws* wsi, int hold);
+// Added by patches/lws/0018: the FIN bit of the frame being received.
+extern "C" int lws_netstack_frame_is_final(struct lws* wsi);
 // Added by patches/lws/0007: TLS server name other than the Host header's.
 extern "C" void lws_netstack_set_servername(struct lws* wsi, const char* name);
 
@@ -45,6 +49,9 @@ std::atomic<size_t> g_live_connections{0};
 // lws one by one. (Framing 1 MiB messages ourselves measured no faster, and 16 MiB ones
 // slower: a batch buffer that large is not kept, the one for lws is.)
 constexpr size_t kBatchMaxMessage = 16 * 1024;
+// Larger messages are handed to lws this much at a time (StreamedFrame): when the socket
+// takes only part of a piece, lws copies the rest of that piece, not of the message.
+constexpr size_t kStreamPiece = 256 * 1024;
 // A batch this large is written at once rather than at the end of the loop turn.
 constexpr size_t kBatchFlushBytes = 256 * 1024;
 // The batch buffer is freed after a burst that grew it beyond this.
@@ -330,9 +337,11 @@ void Connection::Finish() {
   state_ = State::kClosed;
   send_queue_.clear();
   queued_bytes_ = 0;
+  stream_ = StreamedFrame{};
   DropBatch();
   ConnectionSink* sink = sink_;
   sink_ = nullptr;
+  rx_sink_room_ = nullptr;  // the sink's memory: never touched again
   if (sink) sink->OnFinished();
 }
 
@@ -387,15 +396,53 @@ void Connection::RequestWritable() {
 bool Connection::CanWriteNow() const {
   // Nothing queued before it and nothing of an earlier frame still in lws's buffer: the
   // frame can go to the socket right away, without a round through POLLOUT.
-  return state_ == State::kOpen && wsi_ && send_queue_.empty() && !close_requested_ && !peer_closed_ &&
-         !lws_netstack_write_pending(wsi_);
+  return state_ == State::kOpen && wsi_ && send_queue_.empty() && !stream_.id && !close_requested_ &&
+         !peer_closed_ && !lws_netstack_write_pending(wsi_);
+}
+
+bool Connection::CompressionApplies(size_t length) const {
+  // permessage-deflate is the only extension we offer.
+  return !extensions_.empty() && !(request_.compress_threshold != 0 && length < request_.compress_threshold);
 }
 
 bool Connection::CanBatch(size_t length) const {
-  // Our frames are never compressed: only when permessage-deflate is off, or the message
-  // is under its threshold.
-  if (length > kBatchMaxMessage || !engine_.turn_batcher()) return false;
-  return extensions_.empty() || (request_.compress_threshold != 0 && length < request_.compress_threshold);
+  // Our frames are never compressed (lws compresses the others).
+  return length <= kBatchMaxMessage && engine_.turn_batcher() && !CompressionApplies(length);
+}
+
+bool Connection::CanStream(size_t length) const { return length > kBatchMaxMessage && !CompressionApplies(length); }
+
+void Connection::StartStream() {
+  uint8_t* payload = stream_.storage.get() + LWS_PRE;
+  if (!stream_.masked) MaskPayload(payload, stream_.payload_length, stream_.mask);
+  const size_t header = ClientFrameHeaderSize(stream_.payload_length);  // <= LWS_PRE
+  stream_.frame = payload - header;
+  WriteClientFrameHeader(stream_.frame, stream_.kind == FrameKind::kBinary ? kOpcodeBinary : kOpcodeText,
+                         stream_.payload_length, stream_.mask);
+  stream_.frame_size = header + stream_.payload_length;
+  stream_.handed = 0;
+  stream_.started = true;
+  lws_netstack_hold_control(wsi_, 1);
+}
+
+bool Connection::ContinueStream() {
+  while (stream_.handed < stream_.frame_size) {
+    if (lws_netstack_write_pending(wsi_)) {  // lws holds the end of the last piece
+      lws_callback_on_writable(wsi_);
+      return true;
+    }
+    const size_t piece = std::min(kStreamPiece, stream_.frame_size - stream_.handed);
+    if (lws_write(wsi_, stream_.frame + stream_.handed, piece, LWS_WRITE_RAW) < 0) return false;
+    stream_.handed += piece;
+  }
+  lws_netstack_hold_control(wsi_, 0);
+  const uint64_t id = stream_.id;
+  const size_t payload_length = stream_.payload_length;
+  stream_ = StreamedFrame{};
+  NoteWritten(id, payload_length);
+  // Whatever lws held back goes first (it writes in the next POLLOUT), then the queue.
+  lws_callback_on_writable(wsi_);
+  return true;
 }
 
 uint8_t* Connection::AppendToBatch(FrameKind kind, size_t length, uint64_t id) {
@@ -482,6 +529,13 @@ uint8_t* Connection::BeginSend(size_t length, bool binary, bool notify, uint64_t
     if (payload) return payload;
   }
   FlushBatch();  // the frames batched so far go before this one
+  if (CanWriteNow() && CanStream(length) && engine_.NextMask(stream_.mask)) {
+    stream_.storage.reset(new uint8_t[LWS_PRE + length + 1]);
+    stream_.payload_length = length;
+    stream_.kind = binary ? FrameKind::kBinary : FrameKind::kText;
+    stream_.id = *id;
+    return stream_.storage.get() + LWS_PRE;
+  }
   if (CanWriteNow()) {
     // Written in EndSend from a buffer kept for this (lws masks in place, so the
     // caller's memory cannot be handed to it).
@@ -511,6 +565,15 @@ void Connection::EndSend() {
     }
     return;
   }
+  if (stream_.id && !stream_.started) {
+    StartStream();
+    if (!ContinueStream()) {
+      KillSoon();  // the socket failed: lws reports the close
+      return;
+    }
+    AwaitWriteableIfNeeded();
+    return;
+  }
   if (!direct_.id) return;
   DirectFrame frame = direct_;
   direct_ = DirectFrame{};
@@ -534,6 +597,9 @@ uint64_t Connection::Send(const uint8_t* data, size_t length, bool binary, bool 
   if (batching_.id) {
     CopyMasked(payload, data, length, batching_.mask);  // one pass instead of two
     batching_.masked = true;
+  } else if (stream_.id && !stream_.started) {
+    CopyMasked(payload, data, length, stream_.mask);
+    stream_.masked = true;
   } else if (length) {
     std::memcpy(payload, data, length);
   }
@@ -602,6 +668,7 @@ void Connection::Close(uint16_t code, std::string reason) {
 
 void Connection::Detach() {
   sink_ = nullptr;
+  rx_sink_room_ = nullptr;  // the sink's memory: never touched again
   switch (state_) {
     case State::kResolving:
       if (resolve_req_) uv_cancel(reinterpret_cast<uv_req_t*>(resolve_req_));
@@ -624,6 +691,7 @@ void Connection::AbortForShutdown() {
   aborted_ = true;
   ConnectionSink* sink = sink_;
   sink_ = nullptr;
+  rx_sink_room_ = nullptr;
   finished_ = true;
   state_ = State::kClosed;
   if (sink) sink->OnEngineShutdown();
@@ -823,7 +891,25 @@ int Connection::HandleLwsEvent(lws* wsi, int reason_value, void* in, size_t len)
 }
 
 int Connection::Receive(lws* wsi, const uint8_t* data, size_t len) {
+  if (!sink_) return 0;  // detached: nobody to deliver to
   const bool message_complete = lws_is_final_fragment(wsi) && lws_remaining_packet_payload(wsi) == 0;
+  if (rx_sink_room_) {
+    const size_t room_left = rx_sink_room_size_ - rx_sink_room_filled_;
+    if (len > room_left || (message_complete && len != room_left)) {  // cannot be: the frame's size was known
+      rx_sink_room_ = nullptr;
+      rx_in_message_ = false;
+      goto too_large;
+    }
+    std::memcpy(rx_sink_room_ + rx_sink_room_filled_, data, len);
+    rx_sink_room_filled_ += len;
+    if (message_complete) {
+      uint8_t* room = rx_sink_room_;
+      rx_sink_room_ = nullptr;
+      rx_in_message_ = false;
+      sink_->OnMessage(room, rx_sink_room_size_, rx_binary_, nullptr);
+    }
+    return 0;
+  }
   if (!rx_in_message_) {
     rx_binary_ = lws_frame_is_binary(wsi);
     if (message_complete) {  // the whole message in one piece: no reassembly
@@ -836,6 +922,16 @@ int Connection::Receive(lws* wsi, const uint8_t* data, size_t len) {
     // Room for the rest of this frame at once (more frames may follow, rarely).
     size_t expected = len + lws_remaining_packet_payload(wsi);
     if (request_.max_message_bytes && expected > request_.max_message_bytes) goto too_large;
+    // One uncompressed frame is the whole message: its size is known now, so the sink may
+    // give the room for it (it is written there once instead of copied there at the end).
+    if (lws_netstack_frame_is_final(wsi) && extensions_.empty()) {
+      if (uint8_t* room = sink_->ReserveMessage(expected)) {
+        rx_sink_room_ = room;
+        rx_sink_room_size_ = expected;
+        rx_sink_room_filled_ = 0;
+        return Receive(wsi, data, len);
+      }
+    }
     rx_message_.reserve(expected);
   }
   if (request_.max_message_bytes && rx_message_.size() + len > request_.max_message_bytes) goto too_large;
@@ -892,6 +988,11 @@ int Connection::WriteQueued(lws* wsi) {
   // before has left the process now and its payload is no longer read.
   unflushed_bytes_ = 0;
   draining_queued_bytes_.reset();
+  if (stream_.started) {
+    // The rest of a large frame first; once it is complete, the next WRITEABLE carries on
+    // (after what lws held back meanwhile).
+    return ContinueStream() ? 0 : -1;
+  }
   if (!WriteBatch()) return -1;  // left from before (e.g. a ping or close was asked for)
   ReportSent();
   while (!send_queue_.empty()) {
@@ -918,6 +1019,16 @@ int Connection::WriteQueued(lws* wsi) {
     if (!batch_.empty()) {
       if (!WriteBatch()) return -1;
       continue;  // this message again, once the batch is out
+    }
+    if (message.kind != FrameKind::kPing && CanStream(length) && engine_.NextMask(stream_.mask)) {
+      stream_.storage = std::move(message.bytes);
+      stream_.payload_length = length;
+      stream_.kind = message.kind;
+      stream_.id = message.id;
+      queued_bytes_ -= length;
+      send_queue_.pop_front();
+      StartStream();
+      return ContinueStream() ? 0 : -1;
     }
     lws_write_protocol protocol = message.kind == FrameKind::kPing     ? LWS_WRITE_PING
                                   : message.kind == FrameKind::kBinary ? LWS_WRITE_BINARY

@@ -118,8 +118,12 @@ class Connection : private TurnBatcher::Client {
   void AbortForShutdown();
 
   State state() const { return state_; }
-  // Bytes not yet handed to the kernel: queued, plus a written frame lws still holds part of.
-  size_t buffered_bytes() const { return queued_bytes_ + unflushed_bytes_ + batch_payload_bytes_; }
+  // Bytes not yet handed to the kernel: queued, plus a written frame lws still holds part
+  // of, or a large one we are still writing (all of it until its last byte is out, as it
+  // is for a frame lws holds part of).
+  size_t buffered_bytes() const {
+    return queued_bytes_ + unflushed_bytes_ + batch_payload_bytes_ + (stream_.id ? stream_.payload_length : 0);
+  }
   size_t queued_messages() const { return send_queue_.size(); }
 
   // Dispatch of the lws protocol callback for this connection's wsi.
@@ -150,7 +154,11 @@ class Connection : private TurnBatcher::Client {
   int WriteQueued(lws* wsi);
   void ReportSent();
   void SetCompression(lws* wsi, size_t length);
+  bool CompressionApplies(size_t length) const;
   bool CanBatch(size_t length) const;
+  bool CanStream(size_t length) const;
+  void StartStream();
+  bool ContinueStream();
   uint8_t* AppendToBatch(FrameKind kind, size_t length, uint64_t id);
   void CommitBatchedFrame();
   bool WriteBatch();
@@ -224,6 +232,22 @@ class Connection : private TurnBatcher::Client {
     uint64_t id = 0;      // 0: none pending
   };
   BatchedFrame batching_;
+  // A message too large to batch, framed by us and handed to lws a piece at a time: lws
+  // copies at most the part of one piece the socket does not take, never the rest of the
+  // message (patches/lws/0017 keeps lws's own pongs, pings and closes out of it).
+  struct StreamedFrame {
+    std::unique_ptr<uint8_t[]> storage;  // LWS_PRE headroom (the header goes there) + payload
+    uint8_t* frame = nullptr;            // header + masked payload, once started
+    size_t frame_size = 0;
+    size_t handed = 0;                   // bytes of the frame handed to lws
+    size_t payload_length = 0;
+    FrameKind kind = FrameKind::kBinary;
+    uint8_t mask[4] = {};
+    bool masked = false;                 // the payload was masked as it was copied in
+    bool started = false;
+    uint64_t id = 0;                     // 0: none
+  };
+  StreamedFrame stream_;
   std::vector<uint8_t> direct_buffer_;  // LWS_PRE headroom + payload, reused
   // permessage-deflate reads a message's payload from the caller's buffer until all of it
   // is compressed, over several POLLOUTs when it does not fit one step: the buffer of the
@@ -235,6 +259,9 @@ class Connection : private TurnBatcher::Client {
   uint64_t last_reported_sent_ = 0;
 
   std::vector<uint8_t> rx_message_;
+  uint8_t* rx_sink_room_ = nullptr;  // ConnectionSink::ReserveMessage, while it is being filled
+  size_t rx_sink_room_size_ = 0;
+  size_t rx_sink_room_filled_ = 0;
   bool rx_binary_ = false;
   bool rx_in_message_ = false;
 

@@ -37,6 +37,12 @@ class ConnectionSink {
   // not null it holds exactly these bytes and the sink may move them out to keep them
   // without a copy.
   virtual void OnMessage(const uint8_t* data, size_t length, bool binary, std::vector<uint8_t>* owned) = 0;
+  // Room for the `length` bytes of a message that is about to arrive in pieces, when the
+  // sink wants it written straight into memory of its own (a JS Buffer, say); nullptr:
+  // the connection reassembles it. The room is filled completely and then handed to
+  // OnMessage as its `data`, or dropped unused when the connection ends first. Only one
+  // room is asked for at a time, and never after the sink was detached.
+  virtual uint8_t* ReserveMessage(size_t /*length*/) { return nullptr; }
   // oh_code is one of OH_Websocket_ErrCode. response: the HTTP answer when the
   // handshake was refused (nullptr otherwise).
   virtual void OnError(int oh_code, const std::string& message, const HttpResponse* response) = 0;

@@ -56,7 +56,7 @@ int EngineLwsCallback(lws* wsi, lws_callback_reasons reason, void* user, void* i
 
 const lws_protocols kProtocols[] = {
     // rx_buffer_size: how much lws hands us per RECEIVE callback.
-    {"netstack-websocket", EngineLwsCallback, 0, 64 * 1024, 0, nullptr, 0},
+    {"netstack-websocket", EngineLwsCallback, 0, 64 * 1024, 0, nullptr, 4 * 1024 * 1024},
     LWS_PROTOCOL_LIST_TERM,
 };
 
