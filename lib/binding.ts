@@ -138,6 +138,11 @@ export interface NativeAddon {
   setClientLimit(limit: number): number;
   /** Gives the addon the PEM certificates wss:// trusts; called once per thread, lazily. */
   setTrustStoreProvider(provider: () => string): void;
+  /** Gives the C mirror the function that hands the small messages of one loop turn to
+   * a client's onMessage, one call each (bytes and layout as for onMessages, no flags). */
+  setMirrorBatchDelivery(deliver: (client: object, bytes: Buffer, layout: Uint32Array) => void): void;
+  /** Whether `client` is a C-mirror client that is not destroyed. */
+  isClientLive(client: unknown): boolean;
   /** Counters of live native objects, for leak checks in tests. */
   liveCounts(): { clients: number; connections: number; engines: number };
 }

@@ -1,6 +1,7 @@
 // The OpenHarmony NetStack WebSocket client C API, one to one in JavaScript.
 // Every function returns the number the C function would return.
-import { addon, type NativeSlist } from './binding';
+import { addon, forEachBatchedMessage, type NativeSlist } from './binding';
+import { isolate } from './engine';
 
 export interface OH_NetStack_WebsocketClient_OpenResult { code: number; reason: string }
 export interface OH_NetStack_WebsocketClient_CloseResult { code: number; reason: string }
@@ -121,3 +122,14 @@ export const OH_WebSocketClient_Destroy = OH_NetStack_WebsocketClient_Destroy;
 export function liveNativeCounts(): { clients: number; connections: number; engines: number } {
   return addon.liveCounts();
 }
+
+// The small messages a client receives in one loop turn come from the addon in one call;
+// each still reaches onMessage on its own, exactly as the C callback would. A callback
+// that destroys the client stops the rest, and one that throws does not lose them.
+addon.setMirrorBatchDelivery((client, bytes, layout) => {
+  const mirror = client as OH_NetStack_WebsocketClient;
+  forEachBatchedMessage(bytes, layout, (data) => {
+    const onMessage = mirror.onMessage;
+    if (onMessage && addon.isClientLive(mirror)) isolate(() => onMessage.call(mirror, mirror, data, data.length));
+  });
+});

@@ -200,6 +200,17 @@ Napi::Value SetTrustStoreProvider(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+Napi::Value SetMirrorBatchDelivery(const Napi::CallbackInfo& info) {
+  EnvHost* host = info.Env().GetInstanceData<EnvHost>();
+  if (host && info[0].IsFunction()) host->SetMirrorBatchDelivery(info[0].As<Napi::Function>());
+  return info.Env().Undefined();
+}
+
+Napi::Value IsClientLive(const Napi::CallbackInfo& info) {
+  int code = 0;
+  return Napi::Boolean::New(info.Env(), JsClient::FromValue(info.Env(), info[0], &code) != nullptr);
+}
+
 Napi::Object ErrorCodes(Napi::Env env) {
   Napi::Object codes = Napi::Object::New(env);
   auto set = [&](const char* name, int value) { codes.Set(name, Napi::Number::New(env, value)); };
@@ -259,6 +270,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("setClientLimit", Napi::Function::New(env, SetClientLimit, "setClientLimit"));
   exports.Set("liveCounts", Napi::Function::New(env, LiveCounts, "liveCounts"));
   exports.Set("setTrustStoreProvider", Napi::Function::New(env, SetTrustStoreProvider, "setTrustStoreProvider"));
+  exports.Set("setMirrorBatchDelivery", Napi::Function::New(env, SetMirrorBatchDelivery, "setMirrorBatchDelivery"));
+  exports.Set("isClientLive", Napi::Function::New(env, IsClientLive, "isClientLive"));
   return exports;
 }
 

@@ -28,6 +28,10 @@ class EnvHost final : public EngineHost {
   void RunOnLoop(const std::function<void()>& fn) override { fn(); }  // JS only calls from its own thread
 
   void SetTrustStoreProvider(Napi::Function provider);
+  // lib/native.ts's function(client, bytes, layout) that calls client.onMessage for each
+  // message of a batch (empty: the mirror delivers one message per call).
+  void SetMirrorBatchDelivery(Napi::Function deliver) { mirror_batch_delivery_ = Napi::Persistent(deliver); }
+  const Napi::FunctionReference& mirror_batch_delivery() const { return mirror_batch_delivery_; }
   napi_async_context async_context() const { return async_context_; }
   bool tearing_down() const { return tearing_down_; }
 
@@ -43,6 +47,7 @@ class EnvHost final : public EngineHost {
   uv_loop_t* loop_ = nullptr;
   std::unique_ptr<Engine> engine_;
   Napi::FunctionReference trust_store_provider_;
+  Napi::FunctionReference mirror_batch_delivery_;
   std::string trusted_ca_pem_;
   napi_async_context async_context_ = nullptr;
   std::unordered_map<OH_NetStack_WebsocketClient*, JsClient*> clients_;

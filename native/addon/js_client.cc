@@ -1,5 +1,6 @@
 #include "js_client.h"
 
+#include <cstring>
 #include <vector>
 
 #include "env_host.h"
@@ -10,6 +11,11 @@ namespace {
 
 // Marks objects made by this addon's Construct, so a look-alike object is refused (1002).
 const napi_type_tag kClientTypeTag = {0x6e657473746b7773ULL, 0x4f48436c69656e74ULL};
+
+// Messages up to this size wait in the inbox for the end of the loop turn.
+constexpr size_t kInboxMaxMessage = 4 * 1024;
+// An inbox this full is delivered at once.
+constexpr size_t kInboxDeliverBytes = 256 * 1024;
 
 
 Napi::Value OrNull(Napi::Env env, Napi::Value value) {
@@ -81,6 +87,9 @@ void JsClient::Unpin() {
 }
 
 void JsClient::DestroyNative() {
+  // After Destroy no callback runs (the C API's contract), also not for messages that
+  // arrived earlier in this loop turn.
+  DropInbox();
   if (!client_) return;
   OH_NetStack_WebsocketClient* client = client_;
   client_ = nullptr;
@@ -121,16 +130,89 @@ void JsClient::CallJs(const char* name, const std::vector<napi_value>& extra_arg
 }
 
 template <typename MakeArgs>
+void JsClient::CallJsGuarded(const char* name, MakeArgs make_args) {
+  LoopCallbackScope scope(env_);  // nothing here may throw past this frame into lws
+  if (!scope.ok()) return;
+  try {
+    CallJs(name, make_args(Napi::Env(env_)));
+  } catch (const Napi::Error& error) {
+    ForwardToUncaught(env_, error);
+  }
+}
+
+template <typename MakeArgs>
 void JsClient::Dispatch(OH_NetStack_WebsocketClient* client, const char* name, MakeArgs make_args) {
   JsClient* js_client = ForCallback(client);
   if (!js_client) return;
-  napi_env env = js_client->env_;
-  LoopCallbackScope scope(env);  // nothing here may throw past this frame into lws
-  if (!scope.ok()) return;
-  try {
-    js_client->CallJs(name, make_args(Napi::Env(env)));
-  } catch (const Napi::Error& error) {
-    ForwardToUncaught(env, error);
+  js_client->DeliverInbox();
+  if (!js_client->client_) return;  // destroyed by a callback of the inbox
+  js_client->CallJsGuarded(name, make_args);
+}
+
+bool JsClient::AddToInbox(const char* data, uint32_t length) {
+  if (length > kInboxMaxMessage || host_->mirror_batch_delivery().IsEmpty()) return false;
+  Engine* engine = host_->GetEngine();
+  TurnBatcher* batcher = engine ? engine->turn_batcher() : nullptr;
+  if (!batcher) return false;
+  inbox_bytes_.insert(inbox_bytes_.end(), data, data + length);
+  inbox_layout_.push_back(static_cast<uint32_t>(inbox_bytes_.size()));
+  if (inbox_bytes_.size() >= kInboxDeliverBytes) {
+    DeliverInbox();
+  } else if (!inbox_batcher_) {
+    inbox_batcher_ = batcher;
+    batcher->Schedule(this);
+  }
+  return true;
+}
+
+void JsClient::DeliverInbox() {
+  if (inbox_layout_.empty()) return;
+  if (inbox_batcher_) {
+    inbox_batcher_->Cancel(this);
+    inbox_batcher_ = nullptr;
+  }
+  // Taken out first: the callbacks may receive or destroy meanwhile.
+  std::vector<uint8_t> bytes;
+  std::vector<uint32_t> layout;
+  bytes.swap(inbox_bytes_);
+  layout.swap(inbox_layout_);
+  if (layout.size() == 1) {  // one message: the plain call is cheaper
+    CallJsGuarded("onMessage", [&](Napi::Env env) -> std::vector<napi_value> {
+      return {Napi::Buffer<uint8_t>::Copy(env, bytes.data(), bytes.size()),
+              Napi::Number::New(env, static_cast<double>(bytes.size()))};
+    });
+  } else {
+    LoopCallbackScope scope(env_);  // the handle scope first: self is a handle
+    if (!scope.ok()) return;
+    napi_value self = nullptr;
+    napi_get_reference_value(env_, self_, &self);
+    if (!self) return;  // collected
+    try {
+      Napi::Env env(env_);
+      Napi::ArrayBuffer ends = Napi::ArrayBuffer::New(env, layout.size() * sizeof(uint32_t));
+      std::memcpy(ends.Data(), layout.data(), layout.size() * sizeof(uint32_t));
+      std::vector<napi_value> args = {self, Napi::Buffer<uint8_t>::Copy(env, bytes.data(), bytes.size()),
+                                      Napi::Uint32Array::New(env, layout.size(), ends, 0)};
+      CallIntoJs(env_, host_->async_context(), self, host_->mirror_batch_delivery().Value(), args);
+    } catch (const Napi::Error& error) {
+      ForwardToUncaught(env_, error);
+    }
+  }
+  // Keep the (small) buffers for the next turn unless a callback refilled them.
+  if (inbox_bytes_.empty() && bytes.capacity() <= kInboxDeliverBytes * 2) {
+    bytes.clear();
+    layout.clear();
+    inbox_bytes_.swap(bytes);
+    inbox_layout_.swap(layout);
+  }
+}
+
+void JsClient::DropInbox() {
+  inbox_bytes_.clear();
+  inbox_layout_.clear();
+  if (inbox_batcher_) {
+    inbox_batcher_->Cancel(this);
+    inbox_batcher_ = nullptr;
   }
 }
 
@@ -144,6 +226,8 @@ void JsClient::OnOpen(OH_NetStack_WebsocketClient* client, OH_NetStack_Websocket
 }
 
 void JsClient::OnMessage(OH_NetStack_WebsocketClient* client, char* data, uint32_t length) {
+  JsClient* js_client = ForCallback(client);
+  if (js_client && js_client->AddToInbox(data, length)) return;
   Dispatch(client, "onMessage", [&](Napi::Env env) -> std::vector<napi_value> {
     return {Napi::Buffer<char>::Copy(env, data, length), Napi::Number::New(env, length)};
   });

@@ -9,12 +9,13 @@
 
 #include "net_websocket.h"
 #include "oh_client.h"
+#include "turn_batcher.h"
 
 namespace netstack::addon {
 
 class EnvHost;
 
-class JsClient final : public ClientObserver {
+class JsClient final : public ClientObserver, private TurnBatcher::Client {
  public:
   // Makes the C client and the JS object; returns null when the C API refuses (limit).
   static Napi::Value Construct(const Napi::CallbackInfo& info);
@@ -48,15 +49,31 @@ class JsClient final : public ClientObserver {
   static JsClient* ForCallback(OH_NetStack_WebsocketClient* client);
   // Calls object()[name](object(), ...args) as a top-level callback of the loop.
   void CallJs(const char* name, const std::vector<napi_value>& extra_args);
-  // Runs one C callback's JS counterpart inside a handle scope; never throws.
+  // Runs one C callback's JS counterpart inside a handle scope; never throws. Messages
+  // waiting in the inbox are delivered first (callbacks keep their order).
   template <typename MakeArgs>
   static void Dispatch(OH_NetStack_WebsocketClient* client, const char* name, MakeArgs make_args);
+  template <typename MakeArgs>
+  void CallJsGuarded(const char* name, MakeArgs make_args);
+
+  // Small messages received in one loop turn reach JS in one call of lib/native.ts's
+  // batch delivery, which calls onMessage for each (one call into JS instead of many).
+  bool AddToInbox(const char* data, uint32_t length);
+  void DeliverInbox();
+  void DropInbox();
+  void FlushScheduledBatch() override {
+    inbox_batcher_ = nullptr;
+    DeliverInbox();
+  }
 
   EnvHost* host_;
   napi_env env_;
   OH_NetStack_WebsocketClient* client_ = nullptr;
   napi_ref self_ = nullptr;   // weak, or strong while pinned
   bool pinned_ = false;
+  std::vector<uint8_t> inbox_bytes_;
+  std::vector<uint32_t> inbox_layout_;    // end offset of each message
+  TurnBatcher* inbox_batcher_ = nullptr;  // the engine's, while the inbox waits in it
 };
 
 }  // namespace netstack::addon

@@ -55,7 +55,9 @@ int EngineLwsCallback(lws* wsi, lws_callback_reasons reason, void* user, void* i
 }
 
 const lws_protocols kProtocols[] = {
-    // rx_buffer_size: how much lws hands us per RECEIVE callback.
+    // rx_buffer_size: how much lws hands us per RECEIVE callback. tx_packet_size: the most
+    // lws writes per send(); lws's default (the rx_buffer_size) sent a 16 MiB message 64
+    // KiB per loop wake-up.
     {"netstack-websocket", EngineLwsCallback, 0, 64 * 1024, 0, nullptr, 4 * 1024 * 1024},
     LWS_PROTOCOL_LIST_TERM,
 };

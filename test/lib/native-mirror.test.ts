@@ -30,6 +30,7 @@ import {
   type EchoServer,
   type SilentServer,
 } from '../helpers/ws-server';
+import { RawServer, frame, sleep, type RawConnection } from '../conformance/raw-server';
 
 const OK = 0;
 const CLIENT_IS_NULL = 1001;
@@ -356,6 +357,88 @@ describe('a connection to a real ws server', () => {
     expect(Close(client, { code: 4002, reason: 'silent' })).toBe(OK);
     expect(await conn.closed).toEqual({ code: 4002, reason: 'silent' });
     expect(Destroy(client)).toBe(OK);
+  });
+});
+
+describe('the small messages of one loop turn (one call into JS, one onMessage each)', () => {
+  let raw: RawServer;
+  beforeEach(async () => {
+    raw = await RawServer.start();
+    extraServers.push(raw);
+  });
+
+  async function rawClient(rec: Recorder, path: string): Promise<{ client: Client; conn: RawConnection }> {
+    const accepted = raw.expect(path);
+    const client = await openClient(rec, `${raw.url}${path}`);
+    return { client, conn: await accepted };
+  }
+
+  test('many messages in one read: each its own onMessage, in order, with its bytes and length; a large one and the close after them', async () => {
+    const rec = new Recorder();
+    const { client, conn } = await rawClient(rec, '/mirror-burst');
+    const small = Array.from({ length: 300 }, (_, i) => (i % 2 ? `text ${i} ✓` : Buffer.from([i & 0xff, 0, i >> 8])));
+    const large = Buffer.alloc(100 * 1024, 7);
+    conn.socket.write(Buffer.concat([
+      ...small.map((m) => (typeof m === 'string' ? frame.text(m) : frame.binary(m))),
+      frame.binary(large),
+      frame.close(4000, 'end'),
+    ]));
+    await rec.waitFor('close');
+    const messages = rec.of('message');
+    expect(messages).toHaveLength(301);
+    small.forEach((m, i) => {
+      const bytes = typeof m === 'string' ? Buffer.from(m, 'utf8') : m;
+      expect(messages[i].client).toBe(client);
+      expect(messages[i].length).toBe(bytes.length);
+      expect(messages[i].data.equals(bytes)).toBe(true);
+    });
+    expect(messages[300].data.equals(large)).toBe(true);
+    expect(rec.events.at(-1)).toMatchObject({ type: 'close', result: { code: 4000, reason: 'end' } });
+  });
+
+  test('Destroy in onMessage: no callback for the rest of the batch, nothing leaked', async () => {
+    let client: Client | null = null;
+    const rec = new Recorder({
+      onMessage: (c, data) => { if (data.toString() === 'm9') expect(Destroy(c)).toBe(OK); },
+    });
+    const opened = await rawClient(rec, '/mirror-destroy');
+    client = opened.client;
+    opened.conn.socket.write(Buffer.concat(Array.from({ length: 50 }, (_, i) => frame.text(`m${i}`))));
+    await rec.waitFor('message', 10);
+    await quiesce();
+    expect(rec.of('message').map((m) => m.data.toString())).toEqual(Array.from({ length: 10 }, (_, i) => `m${i}`));
+    expect(rec.of('close')).toEqual([]);
+    expect(Destroy(client)).toBe(CLIENT_IS_NOT_CREAT);
+    // Destroy closed the connection (1001); the server answers and it is gone.
+    await opened.conn.until(() => opened.conn.closeFrame !== null, 5000);
+    expect(opened.conn.closeFrame?.code).toBe(1001);
+    opened.conn.socket.write(frame.close(1001));
+    await waitForNoLiveNatives();
+  });
+
+  test('an onMessage that throws does not lose the messages after it; the error reaches uncaughtException', async () => {
+    const uncaught: unknown[] = [];
+    const onUncaught = (err: unknown): void => { uncaught.push(err); };
+    process.prependListener('uncaughtException', onUncaught);
+    try {
+      const seen: string[] = [];
+      const onMessage = (_c: Client, data: Buffer): void => {
+        seen.push(data.toString());
+        if (data.toString() === 'b') throw new Error('callback failed');
+      };
+      const client = Construct(null, onMessage, null, null)!;
+      made.push(client);
+      const accepted = raw.expect('/mirror-throw');
+      expect(Connect(client, `${raw.url}/mirror-throw`, client.RequestOptions)).toBe(OK);
+      const conn = await accepted;
+      await sleep(50);  // the client has read the handshake answer
+      conn.socket.write(Buffer.concat(['a', 'b', 'c', 'd'].map((t) => frame.text(t))));
+      await waitUntil(() => seen.length === 4 && uncaught.length === 1, 5000, 'messages');
+      expect(seen).toEqual(['a', 'b', 'c', 'd']);
+      expect((uncaught[0] as Error).message).toBe('callback failed');
+    } finally {
+      process.removeListener('uncaughtException', onUncaught);
+    }
   });
 });
 
