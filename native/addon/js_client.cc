@@ -1,6 +1,5 @@
 #include "js_client.h"
 
-#include <cstring>
 #include <vector>
 
 #include "env_host.h"
@@ -11,11 +10,6 @@ namespace {
 
 // Marks objects made by this addon's Construct, so a look-alike object is refused (1002).
 const napi_type_tag kClientTypeTag = {0x6e657473746b7773ULL, 0x4f48436c69656e74ULL};
-
-// Messages up to this size wait in the inbox for the end of the loop turn.
-constexpr size_t kInboxMaxMessage = 4 * 1024;
-// An inbox this full is delivered at once.
-constexpr size_t kInboxDeliverBytes = 256 * 1024;
 
 
 Napi::Value OrNull(Napi::Env env, Napi::Value value) {
@@ -89,7 +83,7 @@ void JsClient::Unpin() {
 void JsClient::DestroyNative() {
   // After Destroy no callback runs (the C API's contract), also not for messages that
   // arrived earlier in this loop turn.
-  DropInbox();
+  inbox_.Drop();
   if (!client_) return;
   OH_NetStack_WebsocketClient* client = client_;
   client_ = nullptr;
@@ -150,36 +144,21 @@ void JsClient::Dispatch(OH_NetStack_WebsocketClient* client, const char* name, M
 }
 
 bool JsClient::AddToInbox(const char* data, uint32_t length) {
-  if (length > kInboxMaxMessage || host_->mirror_batch_delivery().IsEmpty()) return false;
-  Engine* engine = host_->GetEngine();
+  Engine* engine = host_->mirror_batch_delivery().IsEmpty() ? nullptr : host_->GetEngine();
   TurnBatcher* batcher = engine ? engine->turn_batcher() : nullptr;
-  if (!batcher) return false;
-  inbox_bytes_.insert(inbox_bytes_.end(), data, data + length);
-  inbox_layout_.push_back(static_cast<uint32_t>(inbox_bytes_.size()));
-  if (inbox_bytes_.size() >= kInboxDeliverBytes) {
-    DeliverInbox();
-  } else if (!inbox_batcher_) {
-    inbox_batcher_ = batcher;
-    batcher->Schedule(this);
-  }
+  if (!inbox_.Add(reinterpret_cast<const uint8_t*>(data), length, false, batcher)) return false;
+  if (inbox_.full()) DeliverInbox();
   return true;
 }
 
 void JsClient::DeliverInbox() {
-  if (inbox_layout_.empty()) return;
-  if (inbox_batcher_) {
-    inbox_batcher_->Cancel(this);
-    inbox_batcher_ = nullptr;
-  }
+  if (inbox_.empty()) return;
   // Taken out first: the callbacks may receive or destroy meanwhile.
-  std::vector<uint8_t> bytes;
-  std::vector<uint32_t> layout;
-  bytes.swap(inbox_bytes_);
-  layout.swap(inbox_layout_);
-  if (layout.size() == 1) {  // one message: the plain call is cheaper
+  MessageInbox::Batch batch = inbox_.Take();
+  if (batch.layout.size() == 1) {  // one message: the plain call is cheaper
     CallJsGuarded("onMessage", [&](Napi::Env env) -> std::vector<napi_value> {
-      return {Napi::Buffer<uint8_t>::Copy(env, bytes.data(), bytes.size()),
-              Napi::Number::New(env, static_cast<double>(bytes.size()))};
+      return {Napi::Buffer<uint8_t>::Copy(env, batch.bytes.data(), batch.bytes.size()),
+              Napi::Number::New(env, static_cast<double>(batch.bytes.size()))};
     });
   } else {
     LoopCallbackScope scope(env_);  // the handle scope first: self is a handle
@@ -188,32 +167,14 @@ void JsClient::DeliverInbox() {
     napi_get_reference_value(env_, self_, &self);
     if (!self) return;  // collected
     try {
-      Napi::Env env(env_);
-      Napi::ArrayBuffer ends = Napi::ArrayBuffer::New(env, layout.size() * sizeof(uint32_t));
-      std::memcpy(ends.Data(), layout.data(), layout.size() * sizeof(uint32_t));
-      std::vector<napi_value> args = {self, Napi::Buffer<uint8_t>::Copy(env, bytes.data(), bytes.size()),
-                                      Napi::Uint32Array::New(env, layout.size(), ends, 0)};
+      std::vector<napi_value> args = MessageInbox::ToJs(Napi::Env(env_), batch);
+      args.insert(args.begin(), self);
       CallIntoJs(env_, host_->async_context(), self, host_->mirror_batch_delivery().Value(), args);
     } catch (const Napi::Error& error) {
       ForwardToUncaught(env_, error);
     }
   }
-  // Keep the (small) buffers for the next turn unless a callback refilled them.
-  if (inbox_bytes_.empty() && bytes.capacity() <= kInboxDeliverBytes * 2) {
-    bytes.clear();
-    layout.clear();
-    inbox_bytes_.swap(bytes);
-    inbox_layout_.swap(layout);
-  }
-}
-
-void JsClient::DropInbox() {
-  inbox_bytes_.clear();
-  inbox_layout_.clear();
-  if (inbox_batcher_) {
-    inbox_batcher_->Cancel(this);
-    inbox_batcher_ = nullptr;
-  }
+  inbox_.Recycle(std::move(batch));
 }
 
 void JsClient::OnOpen(OH_NetStack_WebsocketClient* client, OH_NetStack_WebsocketClient_OpenResult result) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "net_websocket.h"
+#include "message_inbox.h"
 #include "oh_client.h"
 #include "turn_batcher.h"
 
@@ -60,9 +61,8 @@ class JsClient final : public ClientObserver, private TurnBatcher::Client {
   // batch delivery, which calls onMessage for each (one call into JS instead of many).
   bool AddToInbox(const char* data, uint32_t length);
   void DeliverInbox();
-  void DropInbox();
   void FlushScheduledBatch() override {
-    inbox_batcher_ = nullptr;
+    inbox_.Unscheduled();
     DeliverInbox();
   }
 
@@ -71,9 +71,7 @@ class JsClient final : public ClientObserver, private TurnBatcher::Client {
   OH_NetStack_WebsocketClient* client_ = nullptr;
   napi_ref self_ = nullptr;   // weak, or strong while pinned
   bool pinned_ = false;
-  std::vector<uint8_t> inbox_bytes_;
-  std::vector<uint32_t> inbox_layout_;    // end offset of each message
-  TurnBatcher* inbox_batcher_ = nullptr;  // the engine's, while the inbox waits in it
+  MessageInbox inbox_{this};
 };
 
 }  // namespace netstack::addon

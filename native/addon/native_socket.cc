@@ -18,17 +18,11 @@ namespace {
 
 const char* const kHandlerNames[] = {"onOpen", "onMessage", "onError", "onClose", "onSent", "onPong", "onMessages"};
 
-// Messages up to this size wait in the inbox for the end of the loop turn; a larger one
-// is delivered on its own (after those before it), without the extra copy.
-constexpr size_t kInboxMaxMessage = 4 * 1024;
-// An inbox this full is delivered at once.
-constexpr size_t kInboxDeliverBytes = 256 * 1024;
 // Reassembled messages from this size on are handed to JS without a copy. Below it a
 // copy into V8's own allocation measured faster (echo-1MiB: 0.97x ws adopted, 1.19x
 // copied), as the reassembly buffer then stays warm for the next message; at 16 MiB
 // adopting is faster (1.13x ws against 0.95x).
 constexpr size_t kAdoptMinMessage = 4 * 1024 * 1024;
-constexpr uint32_t kInboxBinaryFlag = 0x80000000u;
 
 std::string StringProperty(Napi::Object object, const char* name) {
   Napi::Value value = object.Get(name);
@@ -179,7 +173,7 @@ NativeSocket::NativeSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Na
 }
 
 NativeSocket::~NativeSocket() {
-  DropInbox();
+  inbox_.Drop();
   if (connection_) connection_->Detach();
 }
 
@@ -270,16 +264,9 @@ void NativeSocket::OnOpen(const OpenInfo& info) {
 
 void NativeSocket::OnMessage(const uint8_t* data, size_t length, bool binary, std::vector<uint8_t>* owned) {
   Engine* engine = host_ ? host_->GetEngine() : nullptr;
-  TurnBatcher* batcher = engine ? engine->turn_batcher() : nullptr;
-  if (length <= kInboxMaxMessage && batcher && !handler_functions_[kOnMessages].IsEmpty()) {
-    inbox_bytes_.insert(inbox_bytes_.end(), data, data + length);
-    inbox_layout_.push_back(static_cast<uint32_t>(inbox_bytes_.size()) | (binary ? kInboxBinaryFlag : 0));
-    if (inbox_bytes_.size() >= kInboxDeliverBytes) {
-      DeliverInbox();
-    } else if (!inbox_batcher_) {
-      inbox_batcher_ = batcher;
-      batcher->Schedule(this);
-    }
+  TurnBatcher* batcher = engine && !handler_functions_[kOnMessages].IsEmpty() ? engine->turn_batcher() : nullptr;
+  if (inbox_.Add(data, length, binary, batcher)) {
+    if (inbox_.full()) DeliverInbox();
     return;
   }
   DeliverInbox();
@@ -337,39 +324,16 @@ void NativeSocket::CallOnMessage(const uint8_t* data, size_t length, bool binary
 }
 
 void NativeSocket::DeliverInbox() {
-  if (inbox_layout_.empty()) return;
+  if (inbox_.empty()) return;
   // Taken out first: the handlers may make this socket receive again (never re-entrantly
   // from lws, but keep the inbox consistent whatever they do).
-  std::vector<uint8_t> bytes;
-  std::vector<uint32_t> layout;
-  bytes.swap(inbox_bytes_);
-  layout.swap(inbox_layout_);
-  if (layout.size() == 1) {  // one message: the plain call is cheaper
-    CallOnMessage(bytes.data(), bytes.size(), (layout[0] & kInboxBinaryFlag) != 0);
+  MessageInbox::Batch batch = inbox_.Take();
+  if (batch.layout.size() == 1) {  // one message: the plain call is cheaper
+    CallOnMessage(batch.bytes.data(), batch.bytes.size(), (batch.layout[0] & MessageInbox::kBinaryFlag) != 0);
   } else {
-    CallHandler(kOnMessages, [&](Napi::Env env) -> std::vector<napi_value> {
-      Napi::ArrayBuffer ends = Napi::ArrayBuffer::New(env, layout.size() * sizeof(uint32_t));
-      std::memcpy(ends.Data(), layout.data(), layout.size() * sizeof(uint32_t));
-      return {Napi::Buffer<uint8_t>::Copy(env, bytes.data(), bytes.size()),
-              Napi::Uint32Array::New(env, layout.size(), ends, 0)};
-    });
+    CallHandler(kOnMessages, [&](Napi::Env env) { return MessageInbox::ToJs(env, batch); });
   }
-  // Keep the (small) buffers for the next turn unless a handler refilled them.
-  if (inbox_bytes_.empty() && bytes.capacity() <= kInboxDeliverBytes * 2) {
-    bytes.clear();
-    layout.clear();
-    inbox_bytes_.swap(bytes);
-    inbox_layout_.swap(layout);
-  }
-}
-
-void NativeSocket::DropInbox() {
-  inbox_bytes_.clear();
-  inbox_layout_.clear();
-  if (inbox_batcher_) {
-    inbox_batcher_->Cancel(this);
-    inbox_batcher_ = nullptr;
-  }
+  inbox_.Recycle(std::move(batch));
 }
 
 void NativeSocket::OnError(int oh_code, const std::string& message, const HttpResponse* response) {
@@ -404,7 +368,7 @@ void NativeSocket::OnFinished() {
   reserved_message_.Reset();  // a message the connection did not finish
   reserved_data_ = nullptr;
   DeliverInbox();
-  DropInbox();  // unschedules
+  inbox_.Drop();  // unschedules
   // The engine reports a connection that never opened with an error only (the C API's
   // contract); here onClose always ends the story, as WHATWG's close event does.
   if (!close_emitted_) {
@@ -422,7 +386,7 @@ void NativeSocket::OnFinished() {
 void NativeSocket::OnEngineShutdown() {  // no JS may run now
   connection_ = nullptr;
   reserved_data_ = nullptr;  // the reference goes with this object
-  DropInbox();
+  inbox_.Drop();
 }
 
 }  // namespace netstack::addon

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "connection_sink.h"
+#include "message_inbox.h"
 #include "turn_batcher.h"
 
 namespace netstack {
@@ -57,9 +58,8 @@ class NativeSocket final : public Napi::ObjectWrap<NativeSocket>, public Connect
   void DeliverInbox();
   void CallOnMessage(const uint8_t* data, size_t length, bool binary);
   void AdoptAndCallOnMessage(std::vector<uint8_t> bytes, bool binary);
-  void DropInbox();
   void FlushScheduledBatch() override {
-    inbox_batcher_ = nullptr;
+    inbox_.Unscheduled();
     DeliverInbox();
   }
 
@@ -69,9 +69,7 @@ class NativeSocket final : public Napi::ObjectWrap<NativeSocket>, public Connect
   Napi::FunctionReference handler_functions_[kHandlerCount];
   bool pinned_ = false;
   bool close_emitted_ = false;
-  std::vector<uint8_t> inbox_bytes_;
-  std::vector<uint32_t> inbox_layout_;  // end offset | 0x80000000 for a binary message
-  TurnBatcher* inbox_batcher_ = nullptr;  // the engine's, while the inbox waits in it
+  MessageInbox inbox_{this};
   // The Buffer a large message is being received into (ReserveMessage), until delivered.
   Napi::Reference<Napi::Buffer<uint8_t>> reserved_message_;
   const uint8_t* reserved_data_ = nullptr;
