@@ -1,7 +1,7 @@
 // The one engine under the three faces: a NativeSocket (lib/binding.ts) with ordered
 // sending (a Blob's bytes are read before the messages sent after it go out), per-message
 // "left the process" notifications, and user code kept away from the native callbacks.
-import { addon, forEachBatchedMessage, type NativeSocket, type NativeSocketOptions } from './binding';
+import { addon, forEachBatchedMessage, type NativeSocket, type NativeSocketHandlers, type NativeSocketOptions } from './binding';
 import {
   ConnectionClosedError, errorFromEngine, InvalidArgumentError, type HandshakeResponse, type WebSocketError,
 } from './errors';
@@ -72,7 +72,7 @@ export function isolate(fn: () => void): void {
 
 export type EngineState = 'connecting' | 'open' | 'closing' | 'closed';
 
-export class EngineSocket {
+export class EngineSocket implements NativeSocketHandlers {
   readonly url: string;
   #native: NativeSocket;
   #events: EngineEvents;
@@ -104,15 +104,9 @@ export class EngineSocket {
     if (config.pingIntervalSeconds) options.pingIntervalSeconds = config.pingIntervalSeconds;
     if (config.pongTimeoutSeconds) options.pongTimeoutSeconds = config.pongTimeoutSeconds;
     try {
-      this.#native = new addon.NativeSocket(options, {
-        onOpen: (protocol, extensions, status, headers) => this.#onOpen({ protocol, extensions, status, headers }),
-        onMessage: (data, isBinary) => this.#deliver(() => this.#events.message(data, isBinary)),
-        onMessages: (bytes, layout) => this.#deliverBatch(bytes, layout),
-        onSent: (upToId) => this.#onSent(upToId),
-        onError: (code, message, status, headers) => this.#onError(code, message, status, headers),
-        onClose: (code, reason, wasClean) => this.#onClose({ code, reason, wasClean }),
-        onPong: (data) => this.#deliver(() => this.#events.pong(data)),
-      });
+      // This object is the handlers (its NativeSocketHandlers methods): no closures per
+      // connection.
+      this.#native = new addon.NativeSocket(options, this);
     } catch (err) {
       throw new InvalidArgumentError(
         `The engine refused the connection settings for ${config.url}: ${err instanceof Error ? err.message : String(err)}.`,
@@ -232,35 +226,49 @@ export class EngineSocket {
     );
   }
 
-  #deliver(fn: () => void): void {
-    isolate(fn);
+  // NativeSocketHandlers: called by the native socket only (not part of the faces' API).
+
+  /** @internal */
+  onOpen(protocol: string, extensions: string, status: number, headers: Record<string, string>): void {
+    if (this.#state === 'connecting') this.#state = 'open';
+    const info: OpenInfo = { protocol, extensions, status, headers };
+    isolate(() => this.#events.open(info));
   }
 
-  /** Messages the engine handed over together (see NativeSocketHandlers.onMessages). */
-  #deliverBatch(bytes: Buffer, layout: Uint32Array): void {
+  /** @internal */
+  onMessage(data: Buffer, isBinary: boolean): void {
+    isolate(() => this.#events.message(data, isBinary));
+  }
+
+  /** @internal Messages the engine handed over together. */
+  onMessages(bytes: Buffer, layout: Uint32Array): void {
     forEachBatchedMessage(bytes, layout, (data, isBinary) => isolate(() => this.#events.message(data, isBinary)));
   }
 
-  #onOpen(info: OpenInfo): void {
-    if (this.#state === 'connecting') this.#state = 'open';
-    this.#deliver(() => this.#events.open(info));
+  /** @internal */
+  onPong(data: Buffer): void {
+    isolate(() => this.#events.pong(data));
   }
 
-  #onSent(upToId: number): void {
+  /** @internal */
+  onSent(upToId: number): void {
     let count = 0;
     while (count < this.#acks.length && this.#acks[count].id <= upToId) count += 1;
     const acked = this.#acks.splice(0, count);
     for (const ack of acked) isolate(() => ack.done());
   }
 
-  #onError(code: number, message: string, status: number, headers: Record<string, string>): void {
+  /** @internal */
+  onError(code: number, message: string, status: number, headers: Record<string, string>): void {
     const response = status !== 0 ? { status, headers } : undefined;
     const error = errorFromEngine(code, message, this.url, response);
-    this.#deliver(() => this.#events.error(error, response));
+    isolate(() => this.#events.error(error, response));
   }
 
-  #onClose(info: CloseInfo): void {
+  /** @internal */
+  onClose(code: number, reason: string, wasClean: boolean): void {
     if (this.#state === 'closed') return;
+    const info: CloseInfo = { code, reason, wasClean };
     this.#lastBuffered = this.#native.bufferedAmount;
     this.#state = 'closed';
     this.#dropOutbox();
@@ -271,6 +279,6 @@ export class EngineSocket {
         `${this.url}: the connection closed (${info.code}) before this message left the process; it was not sent.`,
       )));
     }
-    this.#deliver(() => this.#events.close(info));
+    isolate(() => this.#events.close(info));
   }
 }

@@ -1,7 +1,7 @@
 // A WHATWG-compatible WebSocket (https://websockets.spec.whatwg.org/) on the native engine,
 // with the Node options of `ws` in a third argument and the common `ws` client methods
 // (on/once/off, send callbacks, ping, terminate).
-import { EngineSocket, type CloseInfo, type OpenInfo } from './engine';
+import { EngineSocket, type CloseInfo, type EngineEvents, type OpenInfo } from './engine';
 import { ConnectError, ConnectionClosedError, ConnectionLostError, type WebSocketError } from './errors';
 import { CloseEvent, ErrorEvent, MessageEvent, type AddEventListenerOptions } from './events';
 import { engineConfig, type WebSocketOptions } from './options';
@@ -95,8 +95,10 @@ export class WebSocket extends EventTarget {
   #errorFired = false;
   #closedBeforeOpen = false;
   #terminated = false;
-  #handlers = new Map<string, { fn: ((event: Event) => unknown) | null; listener: (event: Event) => void }>();
-  #emitterEntries: EmitterEntry[] = [];
+  // Made when first needed: most connections use one or the other, or neither, and
+  // thousands of idle connections each pay for what they hold.
+  #handlers: Map<string, { fn: ((event: Event) => unknown) | null; listener: (event: Event) => void }> | undefined;
+  #emitterEntries: EmitterEntry[] | undefined;
 
   /**
    * Opens a connection to `url` (ws:, wss:, http: or https:, no fragment; or a unix socket:
@@ -117,14 +119,21 @@ export class WebSocket extends EventTarget {
     const list = protocols === undefined ? [] : typeof protocols === 'string' ? [protocols] : [...protocols].map(String);
     const checked = checkProtocols(list, domFail);
     const config = engineConfig(this.#url, checked, options, domFail);
-    this.#engine = new EngineSocket(config, {
-      open: (info) => this.#onOpen(info),
-      message: (data, isBinary) => this.#onMessage(data, isBinary),
-      error: (error) => this.#fireError(error),
-      close: (info) => this.#onClose(info),
-      pong: (data) => { this.dispatchEvent(new MessageEvent<Buffer>('pong', { data, origin: this.#url.origin })); },
-    });
+    this.#engine = new EngineSocket(config, new WebSocket.#EngineEvents(this));
   }
+
+  // The engine's events for one WebSocket: one small object instead of five closures (an
+  // idle connection pays for every object it holds). Inside the class to reach its privates.
+  static readonly #EngineEvents = class implements EngineEvents {
+    constructor(private readonly ws: WebSocket) {}
+    open(info: OpenInfo): void { this.ws.#onOpen(info); }
+    message(data: Buffer, isBinary: boolean): void { this.ws.#onMessage(data, isBinary); }
+    error(error: WebSocketError): void { this.ws.#fireError(error); }
+    close(info: CloseInfo): void { this.ws.#onClose(info); }
+    pong(data: Buffer): void {
+      this.ws.dispatchEvent(new MessageEvent<Buffer>('pong', { data, origin: this.ws.#url.origin }));
+    }
+  };
 
   /** The URL, after parsing (http: and https: shown as ws: and wss:). */
   get url(): string {
@@ -283,9 +292,9 @@ export class WebSocket extends EventTarget {
 
   /** Removes a listener added with on() or once(). */
   off<K extends keyof WebSocketEmitterListeners>(type: K, listener: WebSocketEmitterListeners[K]): this {
-    const index = this.#emitterEntries.findIndex((entry) => entry.type === type && entry.listener === listener);
+    const index = this.#emitterEntries?.findIndex((entry) => entry.type === type && entry.listener === listener) ?? -1;
     if (index >= 0) {
-      const [entry] = this.#emitterEntries.splice(index, 1);
+      const [entry] = this.#emitterEntries!.splice(index, 1);
       super.removeEventListener(type, entry.wrapper);
     }
     return this;
@@ -328,24 +337,24 @@ export class WebSocket extends EventTarget {
           call();
       }
     };
-    this.#emitterEntries.push({ type, listener, wrapper });
+    (this.#emitterEntries ??= []).push({ type, listener, wrapper });
     super.addEventListener(type, wrapper);
     return this;
   }
 
   #getHandler(type: string): ((event: Event) => unknown) | null {
-    return this.#handlers.get(type)?.fn ?? null;
+    return this.#handlers?.get(type)?.fn ?? null;
   }
 
   // WHATWG event handler attributes: one listener per type, added when first set (so it runs
   // in that position among the listeners), removed when set to null.
   #setHandler(type: string, fn: unknown): void {
     const handler = typeof fn === 'function' ? (fn as (event: Event) => unknown) : null;
-    const slot = this.#handlers.get(type);
+    const slot = this.#handlers?.get(type);
     if (handler === null) {
       if (slot) {
         super.removeEventListener(type, slot.listener);
-        this.#handlers.delete(type);
+        this.#handlers!.delete(type);
       }
       return;
     }
@@ -357,7 +366,7 @@ export class WebSocket extends EventTarget {
       fn: handler,
       listener: (event: Event): void => { created.fn?.call(this, event); },
     };
-    this.#handlers.set(type, created);
+    (this.#handlers ??= new Map()).set(type, created);
     super.addEventListener(type, created.listener);
   }
 

@@ -155,12 +155,18 @@ NativeSocket::NativeSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Na
     throw Napi::TypeError::New(env, "NativeSocket(options, handlers): both must be objects");
   }
   ConnectRequest request = RequestFromOptions(env, info[0].As<Napi::Object>());
+  // One reference to an array of the receiver and its handler functions, rather than one
+  // per function: each napi reference costs native memory per connection.
   Napi::Object handlers = info[1].As<Napi::Object>();
+  Napi::Array table = Napi::Array::New(env, kHandlerCount + 1);
+  table.Set(uint32_t{0}, handlers);
   for (int i = 0; i < kHandlerCount; ++i) {
     Napi::Value fn = handlers.Get(kHandlerNames[i]);
-    if (fn.IsFunction()) handler_functions_[i] = Napi::Persistent(fn.As<Napi::Function>());
+    if (!fn.IsFunction()) continue;
+    table.Set(static_cast<uint32_t>(i + 1), fn);
+    handler_present_ |= 1u << i;
   }
-  handlers_ = Napi::Persistent(handlers);
+  handlers_ = Napi::Persistent(table);
 
   host_ = env.GetInstanceData<EnvHost>();
   Engine* engine = host_ ? host_->GetEngine() : nullptr;
@@ -242,13 +248,14 @@ void NativeSocket::Emit(Handler which, MakeArgs make_args) {
 
 template <typename MakeArgs>
 void NativeSocket::CallHandler(Handler which, MakeArgs make_args) {
-  if (handler_functions_[which].IsEmpty() || !host_ || host_->tearing_down()) return;
+  if (!HasHandler(which) || !host_ || host_->tearing_down()) return;
   napi_env env = Env();
   LoopCallbackScope scope(env);  // nothing here may throw past this frame into lws
   if (!scope.ok()) return;
   try {
     std::vector<napi_value> args = make_args(Napi::Env(env));
-    CallIntoJs(env, host_->async_context(), handlers_.Value(), handler_functions_[which].Value(), args);
+    Napi::Array table = handlers_.Value();
+    CallIntoJs(env, host_->async_context(), table.Get(uint32_t{0}), table.Get(static_cast<uint32_t>(which + 1)), args);
   } catch (const Napi::Error& error) {
     ForwardToUncaught(env, error);
   }
@@ -264,7 +271,7 @@ void NativeSocket::OnOpen(const OpenInfo& info) {
 
 void NativeSocket::OnMessage(const uint8_t* data, size_t length, bool binary, std::vector<uint8_t>* owned) {
   Engine* engine = host_ ? host_->GetEngine() : nullptr;
-  TurnBatcher* batcher = engine && !handler_functions_[kOnMessages].IsEmpty() ? engine->turn_batcher() : nullptr;
+  TurnBatcher* batcher = engine && HasHandler(kOnMessages) ? engine->turn_batcher() : nullptr;
   if (inbox_.Add(data, length, binary, batcher)) {
     if (inbox_.full()) DeliverInbox();
     return;
@@ -288,7 +295,7 @@ void NativeSocket::OnMessage(const uint8_t* data, size_t length, bool binary, st
 uint8_t* NativeSocket::ReserveMessage(size_t length) {
   reserved_message_.Reset();
   reserved_data_ = nullptr;
-  if (handler_functions_[kOnMessage].IsEmpty() || !host_ || host_->tearing_down()) return nullptr;
+  if (!HasHandler(kOnMessage) || !host_ || host_->tearing_down()) return nullptr;
   napi_env env = Env();
   Napi::HandleScope scope(env);
   void* data = nullptr;

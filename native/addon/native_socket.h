@@ -65,8 +65,10 @@ class NativeSocket final : public Napi::ObjectWrap<NativeSocket>, public Connect
 
   EnvHost* host_ = nullptr;
   Connection* connection_ = nullptr;  // owned by the engine; null once finished
-  Napi::ObjectReference handlers_;
-  Napi::FunctionReference handler_functions_[kHandlerCount];
+  bool HasHandler(Handler which) const { return (handler_present_ >> which) & 1u; }
+
+  Napi::Reference<Napi::Array> handlers_;  // [receiver, function per Handler + 1 or undefined]
+  uint32_t handler_present_ = 0;           // bit per Handler
   bool pinned_ = false;
   bool close_emitted_ = false;
   MessageInbox inbox_{this};

@@ -55,7 +55,7 @@ async function open(url: string): Promise<Client> {
     if (typeof event.data === 'string') client.texts.push(event.data);
     else client.messages.push(event.data as Buffer);
   };
-  ws.onerror = (event) => client.errors.push((event as ErrorEvent).error);
+  ws.onerror = (event) => client.errors.push(event.error);
   ws.onclose = (event) => client.closes.push({ code: event.code, reason: event.reason, wasClean: event.wasClean });
   await new Promise<void>((resolve, reject) => {
     ws.onopen = () => resolve();
@@ -234,7 +234,7 @@ describe('receiving large messages', () => {
     clients.push(ws);
     const errors: unknown[] = [];
     const closes: number[] = [];
-    ws.onerror = (event) => errors.push((event as ErrorEvent).error);
+    ws.onerror = (event) => errors.push(event.error);
     ws.onclose = (event) => closes.push(event.code);
     await new Promise<void>((resolve) => { ws.onopen = () => resolve(); });
     const conn = await accepted;
