@@ -75,7 +75,11 @@ const char* StatusText(int status) {
 size_t Connection::LiveCount() { return g_live_connections.load(); }
 
 Connection::Connection(Engine& engine, ConnectRequest request, ConnectionSink* sink)
-    : engine_(engine), request_(std::move(request)), sink_(sink) {
+    : engine_(engine),
+      request_(std::make_unique<ConnectRequest>(std::move(request))),
+      max_message_bytes_(request_->max_message_bytes),
+      compress_threshold_(request_->compress_threshold),
+      sink_(sink) {
   ++g_live_connections;
 }
 
@@ -99,10 +103,10 @@ std::string ProxyTarget::CheckCredentials() const {
 }
 
 void Connection::Start() {
-  if (!request_.url.unix_socket.empty()) {
+  if (!request_->url.unix_socket.empty()) {
     // A unix socket: nothing to resolve (and no proxy). Connect on a later turn of the
     // loop, as after a name lookup: Start() runs inside the caller's Connect.
-    addresses_.push_back("+" + request_.url.unix_socket);  // lws's mark for a unix socket
+    addresses_.push_back("+" + request_->url.unix_socket);  // lws's mark for a unix socket
     retry_scheduled_ = true;
     engine_.Defer([this] {
       retry_scheduled_ = false;
@@ -118,7 +122,7 @@ void Connection::Start() {
   hints.ai_socktype = SOCK_STREAM;
   // On the libuv thread pool: a slow resolver never blocks the loop.
   // Through a proxy, only the proxy's name is resolved here; the proxy resolves the target.
-  const std::string& name = request_.proxy.host.empty() ? request_.url.host : request_.proxy.host;
+  const std::string& name = request_->proxy.host.empty() ? request_->url.host : request_->proxy.host;
   int rc = uv_getaddrinfo(engine_.loop(), resolve_req_, OnResolved, name.c_str(), nullptr, &hints);
   if (rc != 0) {
     delete resolve_req_;
@@ -168,7 +172,7 @@ void Connection::AfterResolve(int status) {
     return;
   }
   if (status != 0 || addresses_.empty()) {
-    Fail("cannot resolve host '" + (request_.proxy.host.empty() ? request_.url.host : request_.proxy.host) + "': " +
+    Fail("cannot resolve host '" + (request_->proxy.host.empty() ? request_->url.host : request_->proxy.host) + "': " +
          (status != 0 ? uv_strerror(status) : "no address"));
     ReleaseIfDone();
     return;
@@ -178,7 +182,7 @@ void Connection::AfterResolve(int status) {
 }
 
 void Connection::ConnectToNextAddress() {
-  const WebSocketUrl& url = request_.url;
+  const WebSocketUrl& url = request_->url;
   const std::string host_header = url.HostHeader();
   // The CONNECT target: the URL's host name as given (IPv6 literals in brackets).
   const std::string connect_target = url.host_is_ipv6 ? "[" + url.host + "]" : url.host;
@@ -188,12 +192,12 @@ void Connection::ConnectToNextAddress() {
     std::memset(&info, 0, sizeof info);
     info.context = engine_.context();
     info.address = address.c_str();
-    VhostProfile profile = request_.vhost;
+    VhostProfile profile = request_->vhost;
     if (!url.tls) profile.tls = TlsProfile();  // TLS material only matters for wss
-    if (!request_.proxy.host.empty() && url.unix_socket.empty()) {
+    if (!request_->proxy.host.empty() && url.unix_socket.empty()) {
       // lws connects to the proxy (`address`) and asks it to CONNECT to info.address: the
       // target's name. Credentials go in front, as lws_set_proxy() takes them.
-      const ProxyTarget& proxy = request_.proxy;
+      const ProxyTarget& proxy = request_->proxy;
       bool v6 = address.find(':') != std::string::npos;
       profile.proxy = (v6 ? "[" + address + "]" : address) + ":" + std::to_string(proxy.port);
       if (!proxy.username.empty() || !proxy.password.empty()) {
@@ -206,8 +210,8 @@ void Connection::ConnectToNextAddress() {
     info.port = url.port;
     info.path = url.path.c_str();
     info.host = host_header.c_str();
-    info.origin = request_.origin.empty() ? nullptr : request_.origin.c_str();
-    info.protocol = request_.protocols.empty() ? nullptr : request_.protocols.c_str();
+    info.origin = request_->origin.empty() ? nullptr : request_->origin.c_str();
+    info.protocol = request_->protocols.empty() ? nullptr : request_->protocols.c_str();
     info.local_protocol_name = "netstack-websocket";
     info.alpn = "http/1.1";
     info.userdata = this;
@@ -221,21 +225,21 @@ void Connection::ConnectToNextAddress() {
         break;
       }
     }
-    if (request_.ping_interval_s || request_.pong_timeout_s) {
+    if (request_->ping_interval_s || request_->pong_timeout_s) {
       if (!idle_policy_) {
         idle_policy_.reset(new lws_retry_bo_t{});
         // lws pings after this much silence and hangs up after the other.
-        idle_policy_->secs_since_valid_ping = request_.ping_interval_s ? request_.ping_interval_s : UINT16_MAX;
+        idle_policy_->secs_since_valid_ping = request_->ping_interval_s ? request_->ping_interval_s : UINT16_MAX;
         idle_policy_->secs_since_valid_hangup =
-            request_.pong_timeout_s ? static_cast<uint16_t>(std::min<uint32_t>(
-                                          UINT16_MAX, uint32_t{idle_policy_->secs_since_valid_ping} + request_.pong_timeout_s))
+            request_->pong_timeout_s ? static_cast<uint16_t>(std::min<uint32_t>(
+                                          UINT16_MAX, uint32_t{idle_policy_->secs_since_valid_ping} + request_->pong_timeout_s))
                                     : UINT16_MAX;
       }
       info.retry_and_idle_policy = idle_policy_.get();
     }
     if (url.tls) {
       info.ssl_connection |= LCCSCF_USE_SSL;
-      if (!request_.verify_tls) {
+      if (!request_->verify_tls) {
         info.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
                                LCCSCF_ALLOW_EXPIRED | LCCSCF_ALLOW_INSECURE;
       }
@@ -248,7 +252,7 @@ void Connection::ConnectToNextAddress() {
     attempt_wsi_ = nullptr;
     if (wsi) {
       wsi_ = wsi;
-      if (!handshake_timer_ && request_.handshake_timeout_ms) StartHandshakeTimer();
+      if (!handshake_timer_ && request_->handshake_timeout_ms) StartHandshakeTimer();
       return;
     }
     wsi_ = nullptr;
@@ -260,24 +264,25 @@ void Connection::ConnectToNextAddress() {
 // "" if the server's choice of subprotocol is acceptable, else why not. Like ws, undici
 // and browsers: when some were offered, exactly one of them must be chosen.
 std::string Connection::CheckSubprotocol() const {
-  if (request_.protocols.empty()) {
+  if (request_->protocols.empty()) {
     return protocol_.empty() ? std::string() : "the server chose subprotocol '" + protocol_ + "', none was offered";
   }
-  if (protocol_.empty()) return "the server chose none of the offered subprotocols (" + request_.protocols + ")";
+  if (protocol_.empty()) return "the server chose none of the offered subprotocols (" + request_->protocols + ")";
   size_t start = 0;
-  while (start <= request_.protocols.size()) {
-    size_t end = request_.protocols.find(", ", start);
-    if (end == std::string::npos) end = request_.protocols.size();
-    if (request_.protocols.compare(start, end - start, protocol_) == 0) return std::string();
+  while (start <= request_->protocols.size()) {
+    size_t end = request_->protocols.find(", ", start);
+    if (end == std::string::npos) end = request_->protocols.size();
+    if (request_->protocols.compare(start, end - start, protocol_) == 0) return std::string();
     start = end + 2;
   }
-  return "the server chose subprotocol '" + protocol_ + "', which was not offered (" + request_.protocols + ")";
+  return "the server chose subprotocol '" + protocol_ + "', which was not offered (" + request_->protocols + ")";
 }
 
 std::string Connection::DescribeFailure() const {
-  std::string message = "cannot connect to " + request_.url.Describe();
+  if (!request_) return "the connection failed";  // only before open, when it is there
+  std::string message = "cannot connect to " + request_->url.Describe();
   std::string detail = last_error_;
-  const std::string& socket_path = request_.url.unix_socket;
+  const std::string& socket_path = request_->url.unix_socket;
   if (!socket_path.empty() && !terminated_) {
     // lws only says "Unable to connect" (or nothing): say what is wrong with the socket file.
     std::string why;
@@ -290,8 +295,8 @@ std::string Connection::DescribeFailure() const {
       why = "nothing accepts connections on " + socket_path;
     }
     if (!why.empty()) detail = detail.empty() ? why : detail + " (" + why + ")";
-  } else if (!request_.proxy.host.empty() && !proxy_refused_ && !terminated_ && !detail.empty()) {
-    detail += " (through the proxy " + request_.proxy.host + ":" + std::to_string(request_.proxy.port) + ")";
+  } else if (!request_->proxy.host.empty() && !proxy_refused_ && !terminated_ && !detail.empty()) {
+    detail += " (through the proxy " + request_->proxy.host + ":" + std::to_string(request_->proxy.port) + ")";
   }
   if (!detail.empty()) message += ": " + detail;
   return message;
@@ -300,8 +305,8 @@ std::string Connection::DescribeFailure() const {
 // lws's terse texts for a failed CONNECT, made clear. A refusal (e.g. 407) is kept as the
 // response's status and is final: the proxy's other addresses would answer the same.
 void Connection::DescribeProxyFailure() {
-  if (request_.proxy.host.empty() || !request_.url.unix_socket.empty()) return;
-  const std::string proxy = "the proxy " + request_.proxy.host + ":" + std::to_string(request_.proxy.port);
+  if (!request_ || request_->proxy.host.empty() || !request_->url.unix_socket.empty()) return;
+  const std::string proxy = "the proxy " + request_->proxy.host + ":" + std::to_string(request_->proxy.port);
   static const char kRefused[] = "http_proxy -> ";  // lws: the status of a CONNECT answer other than 200
   if (last_error_.rfind(kRefused, 0) == 0) {
     int status = std::atoi(last_error_.c_str() + sizeof kRefused - 1);
@@ -312,7 +317,7 @@ void Connection::DescribeProxyFailure() {
     }
     last_error_ = proxy + " refused the tunnel: it answered CONNECT with HTTP " + std::to_string(status);
     if (status == 407) {
-      last_error_ += request_.proxy.username.empty() && request_.proxy.password.empty()
+      last_error_ += request_->proxy.username.empty() && request_->proxy.password.empty()
                          ? " Proxy Authentication Required (give the proxy's user name and password)"
                          : " Proxy Authentication Required (it did not accept the user name and password)";
     }
@@ -361,12 +366,12 @@ void Connection::StartHandshakeTimer() {
         auto* self = static_cast<Connection*>(timer->data);
         if (self->state_ != State::kConnecting) return;
         self->last_error_ = "the opening handshake timed out after " +
-                            std::to_string(self->request_.handshake_timeout_ms) + " ms";
+                            std::to_string(self->request_->handshake_timeout_ms) + " ms";
         self->next_address_ = self->addresses_.size();  // no other address either
         self->Fail(self->DescribeFailure());
         self->KillSoon();
       },
-      request_.handshake_timeout_ms, 0);
+      request_->handshake_timeout_ms, 0);
 }
 
 void Connection::StopHandshakeTimer() {
@@ -402,7 +407,7 @@ bool Connection::CanWriteNow() const {
 
 bool Connection::CompressionApplies(size_t length) const {
   // permessage-deflate is the only extension we offer.
-  return !extensions_.empty() && !(request_.compress_threshold != 0 && length < request_.compress_threshold);
+  return !extensions_.empty() && !(compress_threshold_ != 0 && length < compress_threshold_);
 }
 
 bool Connection::CanBatch(size_t length) const {
@@ -626,11 +631,7 @@ void Connection::ReleaseHandshakeData() {
   // Only the handshake needs these (and a retry on the next address); an open connection
   // may idle for hours, thousands of them: give the memory back.
   HttpResponse().headers.swap(response_.headers);
-  std::vector<std::pair<std::string, std::string>>().swap(request_.headers);
-  std::string().swap(request_.origin);
-  std::string().swap(request_.protocols);
-  std::string().swap(request_.servername);
-  request_.vhost = VhostProfile{};
+  request_.reset();
   std::vector<std::string>().swap(addresses_);
 }
 
@@ -704,7 +705,7 @@ int Connection::HandleLwsEvent(lws* wsi, int reason_value, void* in, size_t len)
   const auto reason = static_cast<lws_callback_reasons>(reason_value);
   if (in_connect_call_) attempt_wsi_ = reason == LWS_CALLBACK_WSI_DESTROY ? nullptr : wsi;
   if (reason == LWS_CALLBACK_CONNECTING) {  // before TLS starts (also inside the connect call)
-    if (!request_.servername.empty()) lws_netstack_set_servername(wsi, request_.servername.c_str());
+    if (request_ && !request_->servername.empty()) lws_netstack_set_servername(wsi, request_->servername.c_str());
     return 0;
   }
   if (in_connect_call_) {
@@ -728,7 +729,8 @@ int Connection::HandleLwsEvent(lws* wsi, int reason_value, void* in, size_t len)
     case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER: {
       auto** cursor = static_cast<unsigned char**>(in);
       unsigned char* end = *cursor + len;
-      for (const auto& header : request_.headers) {
+      if (!request_) return 0;  // only during the handshake, when it is there
+      for (const auto& header : request_->headers) {
         std::string name = header.first + ":";
         if (lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char*>(name.c_str()),
                                         reinterpret_cast<const unsigned char*>(header.second.data()),
@@ -743,8 +745,9 @@ int Connection::HandleLwsEvent(lws* wsi, int reason_value, void* in, size_t len)
     case LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH:
       // The response headers are still parsed here (gone once established).
       CaptureResponse(wsi);
+      if (!request_) return -1;  // only during the handshake, when it is there
       filter_error_ = CheckSubprotocol();
-      if (filter_error_.empty()) filter_error_ = CheckExtensionAnswer(request_.vhost.deflate_offer, extensions_);
+      if (filter_error_.empty()) filter_error_ = CheckExtensionAnswer(request_->vhost.deflate_offer, extensions_);
       return filter_error_.empty() ? 0 : -1;  // -1: lws fails the handshake
 
     case LWS_CALLBACK_CLIENT_RECEIVE_PONG:
@@ -785,7 +788,7 @@ int Connection::HandleLwsEvent(lws* wsi, int reason_value, void* in, size_t len)
 
     case LWS_CALLBACK_CLIENT_ESTABLISHED: {
       state_ = State::kOpen;
-      lws_netstack_set_rx_limit(wsi, request_.max_message_bytes);
+      lws_netstack_set_rx_limit(wsi, max_message_bytes_);
       StopHandshakeTimer();
       if (!extensions_.empty()) {
         // lws inflates and deflates 1 KiB per step by default, and each deflated KiB
@@ -913,7 +916,7 @@ int Connection::Receive(lws* wsi, const uint8_t* data, size_t len) {
   if (!rx_in_message_) {
     rx_binary_ = lws_frame_is_binary(wsi);
     if (message_complete) {  // the whole message in one piece: no reassembly
-      if (request_.max_message_bytes && len > request_.max_message_bytes) goto too_large;
+      if (max_message_bytes_ && len > max_message_bytes_) goto too_large;
       if (sink_) sink_->OnMessage(data, len, rx_binary_, nullptr);
       return 0;
     }
@@ -921,7 +924,7 @@ int Connection::Receive(lws* wsi, const uint8_t* data, size_t len) {
     rx_message_.clear();
     // Room for the rest of this frame at once (more frames may follow, rarely).
     size_t expected = len + lws_remaining_packet_payload(wsi);
-    if (request_.max_message_bytes && expected > request_.max_message_bytes) goto too_large;
+    if (max_message_bytes_ && expected > max_message_bytes_) goto too_large;
     // One uncompressed frame is the whole message: its size is known now, so the sink may
     // give the room for it (it is written there once instead of copied there at the end).
     if (lws_netstack_frame_is_final(wsi) && extensions_.empty()) {
@@ -934,11 +937,11 @@ int Connection::Receive(lws* wsi, const uint8_t* data, size_t len) {
     }
     rx_message_.reserve(expected);
   }
-  if (request_.max_message_bytes && rx_message_.size() + len > request_.max_message_bytes) goto too_large;
+  if (max_message_bytes_ && rx_message_.size() + len > max_message_bytes_) goto too_large;
   rx_message_.insert(rx_message_.end(), data, data + len);
-  if (request_.max_message_bytes) {  // the next frame of this message may bring only the rest
-    lws_netstack_set_rx_limit(wsi, message_complete ? request_.max_message_bytes
-                                                    : request_.max_message_bytes - rx_message_.size());
+  if (max_message_bytes_) {  // the next frame of this message may bring only the rest
+    lws_netstack_set_rx_limit(wsi, message_complete ? max_message_bytes_
+                                                    : max_message_bytes_ - rx_message_.size());
   }
   if (message_complete) {
     rx_in_message_ = false;
@@ -953,7 +956,7 @@ too_large:
   rx_message_.shrink_to_fit();
   if (sink_) {
     sink_->OnError(WEBSOCKET_DATA_LENGTH_EXCEEDS,
-                   "a received message exceeds the limit of " + std::to_string(request_.max_message_bytes) +
+                   "a received message exceeds the limit of " + std::to_string(max_message_bytes_) +
                        " bytes",
                    nullptr);
   }
@@ -966,8 +969,8 @@ too_large:
 
 void Connection::SetCompression(lws* wsi, size_t length) {
   // Only matters once permessage-deflate is negotiated; lws ignores it otherwise.
-  if (request_.compress_threshold == 0 || extensions_.empty()) return;
-  const bool small = length < request_.compress_threshold;
+  if (compress_threshold_ == 0 || extensions_.empty()) return;
+  const bool small = length < compress_threshold_;
   if (small != compression_off_) {
     lws_netstack_set_no_compress(wsi, small);
     compression_off_ = small;

@@ -182,7 +182,11 @@ class Connection : private TurnBatcher::Client {
   void StopHandshakeTimer();
 
   Engine& engine_;
-  ConnectRequest request_;
+  // Only the handshake (and a retry on the next address) reads it: freed once open, as an
+  // open connection may idle for hours, thousands of them. What later code needs is below.
+  std::unique_ptr<ConnectRequest> request_;
+  const size_t max_message_bytes_;  // request_->max_message_bytes
+  const size_t compress_threshold_;  // request_->compress_threshold
   ConnectionSink* sink_;
   State state_ = State::kResolving;
   lws* wsi_ = nullptr;
