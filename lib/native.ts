@@ -12,7 +12,10 @@ export interface OH_NetStack_WebsocketClient_RequestOptions { headers: OH_NetSta
 
 export type OH_NetStack_WebsocketClient_OnOpenCallback =
   (client: OH_NetStack_WebsocketClient, openResult: OH_NetStack_WebsocketClient_OpenResult) => void;
-/** data is a Buffer holding the whole message (text messages as their UTF-8 bytes). */
+/** data is a Buffer holding the whole message (text messages as their UTF-8 bytes); it may
+ * be kept. Small messages received in the same turn of the event loop share one underlying
+ * ArrayBuffer (data is a view of it: use data.byteOffset and data.length, not data.buffer
+ * alone). */
 export type OH_NetStack_WebsocketClient_OnMessageCallback =
   (client: OH_NetStack_WebsocketClient, data: Buffer, length: number) => void;
 export type OH_NetStack_WebsocketClient_OnErrorCallback =
