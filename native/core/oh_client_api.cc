@@ -87,8 +87,32 @@ class ClientRecord final : public ConnectionSink {
     pub_.onOpen(&pub_, result);
   }
 
+  uint8_t* ReserveMessage(size_t length) override {
+    if (!pub_.onMessage) return nullptr;
+    // Room for a large message and the NUL C callers get after it, reused from one message
+    // to the next (warm, and no page faults), unless it grew past kKeepRoomBytes.
+    if (room_capacity_ < length + 1) {
+      room_.reset(new uint8_t[length + 1]);  // not zero-filled: every byte is written first
+      room_capacity_ = length + 1;
+    }
+    return room_.get();
+  }
+
   void OnMessage(const uint8_t* data, size_t length, bool /*binary*/, std::vector<uint8_t>* owned) override {
     if (!pub_.onMessage) return;
+    if (room_ && data == room_.get()) {  // received straight into ReserveMessage's room
+      room_[length] = 0;
+      {
+        CallbackScope scope(this);
+        pub_.onMessage(&pub_, reinterpret_cast<char*>(room_.get()), static_cast<uint32_t>(length));
+        if (destroyed_) return;  // `this` may be gone once the scope ends
+      }
+      if (room_capacity_ > kKeepRoomBytes) {
+        room_.reset();
+        room_capacity_ = 0;
+      }
+      return;
+    }
     // C callers get a NUL-terminated buffer they may even write to: the reassembled
     // message itself when there is one, else a copy.
     if (owned) {
@@ -143,6 +167,9 @@ class ClientRecord final : public ConnectionSink {
   EngineHost* host_;
   std::list<HeaderCopy> headers_;  // list: node addresses stay put
   std::vector<uint8_t> message_scratch_;
+  static constexpr size_t kKeepRoomBytes = 4 * 1024 * 1024;
+  std::unique_ptr<uint8_t[]> room_;
+  size_t room_capacity_ = 0;
   Connection* connection_ = nullptr;
   ClientObserver* observer_ = nullptr;
   int callback_depth_ = 0;

@@ -127,8 +127,9 @@ static struct {
     int destroyed;              /* Destroy has returned (from a callback or from main) */
     int destroy_rc;
     int callbacks_after_destroy;
+    int msg_nul_terminated; /* the last message's data[length] was '\0', as the C API promises */
 } ev = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0, 0, 0, 0, 0, 0, "", NULL, 0, 0, "", 0, "",
-         DESTROY_NOWHERE, 0, -1, 0 };
+         DESTROY_NOWHERE, 0, -1, 0, 0 };
 
 static void reset_events(void *client, enum destroy_point destroy_in) {
     pthread_mutex_lock(&ev.mu);
@@ -188,6 +189,7 @@ static void record_message(void *client, const char *data, uint32_t length) {
     note_callback(client);
     ev.messages++;
     free(ev.msg);
+    ev.msg_nul_terminated = data != NULL && data[length] == '\0';
     ev.msg = malloc((size_t)length + 1);
     if (ev.msg != NULL) {
         if (length > 0 && data != NULL) memcpy(ev.msg, data, length);
@@ -525,6 +527,20 @@ static void test_echo_seed(void) {
     CHECK_RC(OH_NetStack_WebSocketClient_Send(c, marker, strlen(marker)), Websocket_OK, "echo: Send(marker)");
     check(wait_messages(4) && ev.messages == 4 && ev.msg && strcmp(ev.msg, "marker") == 0,
           "echo: Send(text, 0) and the refused sends sent nothing (next echo is \"%s\")", ev.msg ? ev.msg : "(none)");
+
+    /* Large messages arrive in one frame each: received straight into one reused buffer,
+     * larger first, so the smaller one must still end with its own NUL. */
+    size_t large_lens[2] = { 4u * MiB, 1u * MiB + 3u };
+    for (int i = 0; i < 2; ++i) {
+        char *large = malloc(large_lens[i]);
+        if (large == NULL) break;
+        for (size_t k = 0; k < large_lens[i]; ++k) large[k] = (char)('A' + (k * 7 + (size_t)i) % 26);
+        CHECK_RC(OH_NetStack_WebSocketClient_Send(c, large, large_lens[i]), Websocket_OK, "echo: Send(a large message)");
+        check(wait_messages(5 + i) && ev.msg_len == large_lens[i] && ev.msg && memcmp(ev.msg, large, large_lens[i]) == 0,
+              "echo: a %zu-byte message comes back byte for byte (%u bytes)", large_lens[i], ev.msg_len);
+        check(ev.msg_nul_terminated, "echo: the %zu-byte message's data is NUL-terminated", large_lens[i]);
+        free(large);
+    }
 
     struct OH_NetStack_WebsocketClient_CloseOption bye = { 4000, "bye" };
     CHECK_RC(OH_NetStack_WebSocketClient_Close(c, bye), Websocket_OK, "echo: Close {4000, \"bye\"}");
