@@ -1,6 +1,7 @@
 // TLS options of the three faces against a real `ws` server over https with test
 // certificates: ca, rejectUnauthorized, servername, client certificates (plain and
 // encrypted keys) and OpenHarmony's caPath / clientCert / skipServerCertVerification.
+import { randomBytes } from 'node:crypto';
 import https from 'node:https';
 import path from 'node:path';
 import type net from 'node:net';
@@ -85,6 +86,24 @@ describeTls('TLS options of the three faces', () => {
   }
 
   describe('WHATWG face', () => {
+    test('large messages over TLS (written a piece at a time, received in one piece) and small ones between them arrive whole and in order', async () => {
+      const ws = new WebSocket(plain.url, [], { ca: certs.ca.cert, perMessageDeflate: false });
+      ws.binaryType = 'nodebuffer';
+      const echoes: Buffer[] = [];
+      ws.onmessage = (event) => echoes.push(event.data as Buffer);
+      await new Promise<void>((resolve, reject) => {
+        ws.onopen = () => resolve();
+        ws.onerror = (event) => reject(event.error);
+      });
+      const sizes = [5 * 1024 * 1024 + 3, 7, 256 * 1024 + 1, 1024 * 1024, 3];
+      const messages = sizes.map((size) => randomBytes(size));
+      for (const message of messages) ws.send(message);
+      await waitUntil(() => echoes.length === sizes.length, 20000, 'the echoes');
+      echoes.forEach((echo, i) => expect(echo.equals(messages[i])).toBe(true));
+      ws.close();
+      await new Promise<void>((resolve) => { ws.onclose = () => resolve(); });
+    });
+
     test('ca: the test CA is trusted', async () => {
       expect((await whatwgOutcome(plain.url, { ca: certs.ca.cert })).types).toEqual(['open']);
     });
