@@ -141,8 +141,6 @@ export interface NativeAddon {
   /** Gives the C mirror the function that hands the small messages of one loop turn to
    * a client's onMessage, one call each (bytes and layout as for onMessages, no flags). */
   setMirrorBatchDelivery(deliver: (client: object, bytes: Buffer, layout: Uint32Array) => void): void;
-  /** Whether `client` is a C-mirror client that is not destroyed. */
-  isClientLive(client: unknown): boolean;
   /** Counters of live native objects, for leak checks in tests. */
   liveCounts(): { clients: number; connections: number; engines: number };
 }

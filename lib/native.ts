@@ -97,8 +97,14 @@ export function OH_NetStack_WebSocketClient_Close(
 
 /** Releases the connection and the client; safe at any moment, also inside its callbacks. */
 export function OH_NetStack_WebsocketClient_Destroy(client: OH_NetStack_WebsocketClient | null): number {
-  return addon.destroy(client);
+  const code = addon.destroy(client);
+  if (code === 0 && client) destroyed.add(client);
+  return code;
 }
+
+// Clients destroyed from JS (the only way besides the thread's teardown, when no JS runs):
+// a batch being delivered stops at them without a call into the addon per message.
+const destroyed = new WeakSet<object>();
 
 /** Extension: how many clients may exist at once (default 100). Returns the previous limit. */
 export function NetStack_WebSocket_SetClientLimit(limit: number): number {
@@ -133,6 +139,6 @@ addon.setMirrorBatchDelivery((client, bytes, layout) => {
   const mirror = client as OH_NetStack_WebsocketClient;
   forEachBatchedMessage(bytes, layout, (data) => {
     const onMessage = mirror.onMessage;
-    if (onMessage && addon.isClientLive(mirror)) isolate(() => onMessage.call(mirror, mirror, data, data.length));
+    if (onMessage && !destroyed.has(mirror)) isolate(() => onMessage.call(mirror, mirror, data, data.length));
   });
 });

@@ -206,11 +206,6 @@ Napi::Value SetMirrorBatchDelivery(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-Napi::Value IsClientLive(const Napi::CallbackInfo& info) {
-  int code = 0;
-  return Napi::Boolean::New(info.Env(), JsClient::FromValue(info.Env(), info[0], &code) != nullptr);
-}
-
 Napi::Object ErrorCodes(Napi::Env env) {
   Napi::Object codes = Napi::Object::New(env);
   auto set = [&](const char* name, int value) { codes.Set(name, Napi::Number::New(env, value)); };
@@ -271,7 +266,6 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("liveCounts", Napi::Function::New(env, LiveCounts, "liveCounts"));
   exports.Set("setTrustStoreProvider", Napi::Function::New(env, SetTrustStoreProvider, "setTrustStoreProvider"));
   exports.Set("setMirrorBatchDelivery", Napi::Function::New(env, SetMirrorBatchDelivery, "setMirrorBatchDelivery"));
-  exports.Set("isClientLive", Napi::Function::New(env, IsClientLive, "isClientLive"));
   return exports;
 }
 

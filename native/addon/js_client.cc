@@ -1,5 +1,6 @@
 #include "js_client.h"
 
+#include <functional>
 #include <vector>
 
 #include "env_host.h"
@@ -135,12 +136,22 @@ void JsClient::CallJsGuarded(const char* name, MakeArgs make_args) {
 }
 
 template <typename MakeArgs>
+void JsClient::Emit(const char* name, MakeArgs make_args) {
+  DeliverInbox();
+  if (!client_) return;  // destroyed by a callback of the inbox
+  CallJsGuarded(name, make_args);
+}
+
+template <typename MakeArgs>
 void JsClient::Dispatch(OH_NetStack_WebsocketClient* client, const char* name, MakeArgs make_args) {
-  JsClient* js_client = ForCallback(client);
-  if (!js_client) return;
-  js_client->DeliverInbox();
-  if (!js_client->client_) return;  // destroyed by a callback of the inbox
-  js_client->CallJsGuarded(name, make_args);
+  if (JsClient* js_client = ForCallback(client)) js_client->Emit(name, make_args);
+}
+
+// The arguments of onMessage after the client: (Buffer data, number length).
+std::function<std::vector<napi_value>(Napi::Env)> JsClient::MessageArgs(const uint8_t* data, size_t length) {
+  return [data, length](Napi::Env env) -> std::vector<napi_value> {
+    return {Napi::Buffer<uint8_t>::Copy(env, data, length), Napi::Number::New(env, static_cast<double>(length))};
+  };
 }
 
 bool JsClient::AddToInbox(const char* data, uint32_t length) {
@@ -156,10 +167,7 @@ void JsClient::DeliverInbox() {
   // Taken out first: the callbacks may receive or destroy meanwhile.
   MessageInbox::Batch batch = inbox_.Take();
   if (batch.layout.size() == 1) {  // one message: the plain call is cheaper
-    CallJsGuarded("onMessage", [&](Napi::Env env) -> std::vector<napi_value> {
-      return {Napi::Buffer<uint8_t>::Copy(env, batch.bytes.data(), batch.bytes.size()),
-              Napi::Number::New(env, static_cast<double>(batch.bytes.size()))};
-    });
+    CallJsGuarded("onMessage", MessageArgs(batch.bytes.data(), batch.bytes.size()));
   } else {
     LoopCallbackScope scope(env_);  // the handle scope first: self is a handle
     if (!scope.ok()) return;
@@ -188,10 +196,8 @@ void JsClient::OnOpen(OH_NetStack_WebsocketClient* client, OH_NetStack_Websocket
 
 void JsClient::OnMessage(OH_NetStack_WebsocketClient* client, char* data, uint32_t length) {
   JsClient* js_client = ForCallback(client);
-  if (js_client && js_client->AddToInbox(data, length)) return;
-  Dispatch(client, "onMessage", [&](Napi::Env env) -> std::vector<napi_value> {
-    return {Napi::Buffer<char>::Copy(env, data, length), Napi::Number::New(env, length)};
-  });
+  if (!js_client || js_client->AddToInbox(data, length)) return;
+  js_client->Emit("onMessage", MessageArgs(reinterpret_cast<const uint8_t*>(data), length));
 }
 
 void JsClient::OnError(OH_NetStack_WebsocketClient* client, OH_NetStack_WebsocketClient_ErrorResult result) {

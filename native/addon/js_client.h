@@ -5,6 +5,7 @@
 
 #include <napi.h>
 
+#include <functional>
 #include <vector>
 
 #include "net_websocket.h"
@@ -55,10 +56,13 @@ class JsClient final : public ClientObserver, private TurnBatcher::Client {
   template <typename MakeArgs>
   static void Dispatch(OH_NetStack_WebsocketClient* client, const char* name, MakeArgs make_args);
   template <typename MakeArgs>
+  void Emit(const char* name, MakeArgs make_args);
+  template <typename MakeArgs>
   void CallJsGuarded(const char* name, MakeArgs make_args);
 
   // Small messages received in one loop turn reach JS in one call of lib/native.ts's
   // batch delivery, which calls onMessage for each (one call into JS instead of many).
+  static std::function<std::vector<napi_value>(Napi::Env)> MessageArgs(const uint8_t* data, size_t length);
   bool AddToInbox(const char* data, uint32_t length);
   void DeliverInbox();
   void FlushScheduledBatch() override {

@@ -417,6 +417,17 @@ bool Connection::CanBatch(size_t length) const {
 
 bool Connection::CanStream(size_t length) const { return length > kBatchMaxMessage && !CompressionApplies(length); }
 
+bool Connection::PrepareStream(std::unique_ptr<uint8_t[]>&& storage, size_t length, FrameKind kind, uint64_t id) {
+  StreamedFrame frame;
+  if (!engine_.NextMask(frame.mask)) return false;
+  frame.storage = std::move(storage);
+  frame.payload_length = length;
+  frame.kind = kind;
+  frame.id = id;
+  stream_ = std::move(frame);
+  return true;
+}
+
 void Connection::StartStream() {
   uint8_t* payload = stream_.storage.get() + LWS_PRE;
   if (!stream_.masked) MaskPayload(payload, stream_.payload_length, stream_.mask);
@@ -426,7 +437,6 @@ void Connection::StartStream() {
                          stream_.payload_length, stream_.mask);
   stream_.frame_size = header + stream_.payload_length;
   stream_.handed = 0;
-  stream_.started = true;
   lws_netstack_hold_control(wsi_, 1);
 }
 
@@ -534,11 +544,9 @@ uint8_t* Connection::BeginSend(size_t length, bool binary, bool notify, uint64_t
     if (payload) return payload;
   }
   FlushBatch();  // the frames batched so far go before this one
-  if (CanWriteNow() && CanStream(length) && engine_.NextMask(stream_.mask)) {
-    stream_.storage.reset(new uint8_t[LWS_PRE + length + 1]);
-    stream_.payload_length = length;
-    stream_.kind = binary ? FrameKind::kBinary : FrameKind::kText;
-    stream_.id = *id;
+  if (CanWriteNow() && CanStream(length) &&
+      PrepareStream(std::unique_ptr<uint8_t[]>(new uint8_t[LWS_PRE + length + 1]), length,
+                    binary ? FrameKind::kBinary : FrameKind::kText, *id)) {
     return stream_.storage.get() + LWS_PRE;
   }
   if (CanWriteNow()) {
@@ -570,13 +578,10 @@ void Connection::EndSend() {
     }
     return;
   }
-  if (stream_.id && !stream_.started) {
+  if (stream_.preparing()) {
     StartStream();
-    if (!ContinueStream()) {
-      KillSoon();  // the socket failed: lws reports the close
-      return;
-    }
-    AwaitWriteableIfNeeded();
+    // (ContinueStream asks for WRITEABLE itself: for the rest, or for what follows.)
+    if (!ContinueStream()) KillSoon();  // the socket failed: lws reports the close
     return;
   }
   if (!direct_.id) return;
@@ -602,7 +607,7 @@ uint64_t Connection::Send(const uint8_t* data, size_t length, bool binary, bool 
   if (batching_.id) {
     CopyMasked(payload, data, length, batching_.mask);  // one pass instead of two
     batching_.masked = true;
-  } else if (stream_.id && !stream_.started) {
+  } else if (stream_.preparing()) {
     CopyMasked(payload, data, length, stream_.mask);
     stream_.masked = true;
   } else if (length) {
@@ -991,7 +996,7 @@ int Connection::WriteQueued(lws* wsi) {
   // before has left the process now and its payload is no longer read.
   unflushed_bytes_ = 0;
   draining_queued_bytes_.reset();
-  if (stream_.started) {
+  if (stream_.frame) {
     // The rest of a large frame first; once it is complete, the next WRITEABLE carries on
     // (after what lws held back meanwhile).
     return ContinueStream() ? 0 : -1;
@@ -1023,11 +1028,8 @@ int Connection::WriteQueued(lws* wsi) {
       if (!WriteBatch()) return -1;
       continue;  // this message again, once the batch is out
     }
-    if (message.kind != FrameKind::kPing && CanStream(length) && engine_.NextMask(stream_.mask)) {
-      stream_.storage = std::move(message.bytes);
-      stream_.payload_length = length;
-      stream_.kind = message.kind;
-      stream_.id = message.id;
+    if (message.kind != FrameKind::kPing && CanStream(length) &&
+        PrepareStream(std::move(message.bytes), length, message.kind, message.id)) {
       queued_bytes_ -= length;
       send_queue_.pop_front();
       StartStream();

@@ -157,6 +157,9 @@ class Connection : private TurnBatcher::Client {
   bool CompressionApplies(size_t length) const;
   bool CanBatch(size_t length) const;
   bool CanStream(size_t length) const;
+  // Takes `storage` (LWS_PRE headroom + payload) as the stream; false (storage left as
+  // it was): no mask to be had.
+  bool PrepareStream(std::unique_ptr<uint8_t[]>&& storage, size_t length, FrameKind kind, uint64_t id);
   void StartStream();
   bool ContinueStream();
   uint8_t* AppendToBatch(FrameKind kind, size_t length, uint64_t id);
@@ -248,8 +251,9 @@ class Connection : private TurnBatcher::Client {
     FrameKind kind = FrameKind::kBinary;
     uint8_t mask[4] = {};
     bool masked = false;                 // the payload was masked as it was copied in
-    bool started = false;
     uint64_t id = 0;                     // 0: none
+
+    bool preparing() const { return id && !frame; }  // between BeginSend and EndSend
   };
   StreamedFrame stream_;
   std::vector<uint8_t> direct_buffer_;  // LWS_PRE headroom + payload, reused
