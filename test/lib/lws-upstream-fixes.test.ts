@@ -1,6 +1,7 @@
 // Regression cases for the libwebsockets fixes we carry from upstream (patches/lws/README.md,
 // "Upstream fixes after 4.3.5"), for those a peer or the embedding process can reach.
 import { spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -70,6 +71,69 @@ describe('hostile server during the handshake', () => {
         expect(outcome.close).toEqual({ code: 1006, wasClean: false });
       }
       expect(handshakes).toBe(5);
+      await waitUntil(() => addon.liveCounts().connections === 0, 5000, 'the connections to be freed');
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+  // Around 0050 (upstream 9a2052759): lws keeps the answer's unknown headers in a list inside
+  // its 4 KiB header buffer (an 8-byte head, then the name), and we walk that list to hand the
+  // headers to the application, also when the handshake failed. An answer whose last header
+  // starts at every offset across the end of that buffer: each connection opens or fails with
+  // "problems parsing header" (the 401s with their status), the headers handed over are a
+  // prefix of those sent, and nothing is left behind.
+  test('unknown headers of the answer ending at every offset across the 4 KiB header buffer: open or one clean failure', async () => {
+    let pad = 0;
+    let status = 101;
+    const server = net.createServer((socket) => {
+      let request = '';
+      socket.on('error', () => {});
+      socket.on('data', (chunk) => {
+        request += chunk.toString('latin1');
+        if (!request.includes('\r\n\r\n')) return;
+        const key = /sec-websocket-key: *(\S+)/i.exec(request)?.[1] ?? '';
+        const accept = crypto.createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+        const head = status === 101
+          ? `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n`
+          : `HTTP/1.1 ${status} Nope\r\n`;
+        socket.end(`${head}X-Pad: ${'p'.repeat(pad)}\r\nX-Last: v\r\n\r\n`);
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as net.AddressInfo;
+    const seen = new Set<string>();
+    try {
+      // The 101's fixed headers are longer than the 401's, so its window starts earlier.
+      for (const [code, from, to] of [[101, 3920, 3980], [401, 3990, 4040]] as const) {
+        status = code;
+        for (pad = from; pad <= to; pad++) {
+          const ws = new WebSocket(`ws://127.0.0.1:${port}/`, [], { perMessageDeflate: false });
+          const errors: Array<{ message: string; headers: string[] }> = [];
+          let opened = false;
+          ws.onopen = () => { opened = true; ws.close(); };
+          ws.onerror = (event) => {
+            const response = (event as { error?: { response?: { headers?: Record<string, string> } } }).error?.response;
+            errors.push({ message: (event as { message: string }).message, headers: Object.keys(response?.headers ?? {}) });
+          };
+          await new Promise<void>((resolve) => { ws.onclose = () => resolve(); });
+          const where = `HTTP ${code}, X-Pad of ${pad} bytes`;
+          if (opened) {
+            expect(code, where).toBe(101);
+            expect(errors, where).toEqual([]);
+            seen.add(`${code} open`);
+            continue;
+          }
+          expect(errors, where).toHaveLength(1);
+          const [{ message, headers }] = errors;
+          const parseFailed = message.includes(': problems parsing header)');
+          if (code === 101) expect(parseFailed, `${where}: ${message}`).toBe(true);
+          else expect(message, where).toMatch(/the server answered the handshake with HTTP 401 instead of 101 \(/);
+          if (code === 401) expect(['x-pad', 'x-last'].slice(0, headers.length), where).toEqual(headers);
+          seen.add(`${code} ${parseFailed ? 'too long' : 'refused'}`);
+        }
+      }
+      // Both sides of the buffer's end were crossed.
+      expect([...seen].sort()).toEqual(['101 open', '101 too long', '401 refused', '401 too long']);
       await waitUntil(() => addon.liveCounts().connections === 0, 5000, 'the connections to be freed');
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
