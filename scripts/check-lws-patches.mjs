@@ -5,6 +5,7 @@
 //  - every patch in `series` exists, every .patch file is in `series`, once;
 //  - every patch of ours has a row in patches/lws/README.md and marks what it changes
 //    (`netstack-websocket`);
+//  - the whole series (Debian's, then ours) applies to the pinned source without fuzz;
 //  - every row of README's upstream tables that says "ported as NNNN" names a patch of the
 //    series that says it ports that commit, and every commit a patch ports has a row.
 // Reads the patched tree that scripts/fetch-lws.sh left in the cache (it is there after any
@@ -73,6 +74,38 @@ for (const p of series) {
   const commits = port ? [...port[1].matchAll(/\b([0-9a-f]{9})\b/g)].map((m) => m[1]) : [];
   for (const c of commits) portedBy.set(c, name.slice(0, 4));
   console.log(`  ${name}${commits.length ? `  (upstream ${commits.join(' + ')})` : ''}`);
+}
+
+// The whole series, Debian's then ours, applied to a scratch copy of the pinned source with no
+// fuzz (fetch-lws.sh's `patch` would take a patch that only applies with fuzz): a patch that
+// no longer fits the ones before it shows here, by name.
+const cacheRoot = process.env.NETSTACK_WS_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(process.env.HOME ?? '/root', '.cache'), 'netstack-websocket');
+const origTarball = path.join(cacheRoot, 'downloads', `libwebsockets_${upstreamVersion}.orig.tar.gz`);
+const debianTarball = path.join(cacheRoot, 'downloads', `libwebsockets_${debianVersion}.debian.tar.xz`);
+if (fs.existsSync(origTarball) && fs.existsSync(debianTarball)) {
+  const scratch = fs.mkdtempSync(path.join(fs.realpathSync(process.env.TMPDIR ?? '/tmp'), 'lws-series-'));
+  try {
+    execFileSync('tar', ['-xzf', origTarball, '-C', scratch, '--strip-components=1']);
+    execFileSync('tar', ['-xJf', debianTarball, '-C', scratch]);
+    const applyExactly = (file) => {
+      try {
+        const out = execFileSync('patch', ['-d', scratch, '-p1', '--forward', '--batch', '-F0', '-i', file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+        return { ok: true, offsets: (out.match(/offset -?\d+ lines?/g) ?? []).length };
+      } catch (e) { return { ok: false, offsets: 0, why: String(e.stdout ?? e.message).split('\n').filter((l) => /FAILED|fuzz|malformed/.test(l)).slice(0, 2).join('; ') }; }
+    };
+    let moved = 0;
+    const debianSeries = readSeries(path.join(scratch, 'debian/patches/series'));
+    for (const p of [...debianSeries.map((d) => path.join(scratch, 'debian/patches', d)), ...series.map((o) => path.join(patchesDir, o))]) {
+      const r = applyExactly(p);
+      moved += r.offsets ? 1 : 0;
+      check(r.ok, `${path.basename(p)} applies without fuzz after the patches before it${r.why ? ` (${r.why})` : ''}`);
+    }
+    console.log(`the series (${debianSeries.length} Debian + ${series.length} ours) applied to a scratch copy without fuzz; ${moved} with line offsets`);
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+} else {
+  console.log('the pinned tarballs are not in the cache: the series was not re-applied');
 }
 
 // README's upstream tables: | `commit` | ... | here |, "here" being the last cell.
