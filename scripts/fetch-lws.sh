@@ -26,6 +26,8 @@ fail() { echo "fetch-lws: error: $*" >&2; exit 1; }
 if [ -f "$tree/.netstack-ready" ]; then
   echo "$tree"; exit 0
 fi
+# scripts/check-lws-patches.mjs only reads a tree that is there: it never downloads.
+[ -z "${NETSTACK_LWS_NO_DOWNLOAD:-}" ] || fail "no patched tree at $tree (NETSTACK_LWS_NO_DOWNLOAD is set)"
 
 verify() { # file expected-sha256
   [ -f "$1" ] && [ "$(sha256sum "$1" | cut -d' ' -f1)" = "$2" ]

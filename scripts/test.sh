@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # The project's test command (npm test):
 #  1. typecheck (lib and tests) and compile lib/ to dist/;
+#  1b. scripts/check-lws-patches.mjs: the pinned libwebsockets, Debian's patches and ours
+#     (in the order applied) and the upstream commits they carry, checked against
+#     patches/lws/README.md;
 #  2. the vitest suites against real peers on 127.0.0.1 (the addon must be built: npm install);
 #     (among them test/pack: npm pack + install into an empty project without build tools);
 #  3. build libnet_websocket.so and its C test program (installs the Debian -dev packages
@@ -37,6 +40,11 @@ if [ "${NETSTACK_SKIP_ARM64:-0}" != 1 ]; then
 else
   rm -rf prebuilds/linux-arm64
 fi
+
+echo "== libwebsockets: pinned version, patches applied, upstream commits covered"
+lws_patches_log=build/lws-patches.log
+node scripts/check-lws-patches.mjs 2>&1 | tee "$lws_patches_log"
+lws_patches_rc=${PIPESTATUS[0]}
 
 echo "== vitest"
 rm -f build/vitest-results.json
@@ -92,6 +100,6 @@ FAILED_STEPS="$failed_steps" node -e '
   }
   failed += +process.env.FAILED_STEPS;
   console.log(`tests: ${passed} passed, ${failed} failed`);
-' "$c_log" "$examples_log" "$source_log" "$matrix_log"
+' "$lws_patches_log" "$c_log" "$examples_log" "$source_log" "$matrix_log"
 
-[ "$vitest_rc" -eq 0 ] && [ "$c_rc" -eq 0 ] && [ "$examples_rc" -eq 0 ] && [ "$source_rc" -eq 0 ] && [ "$matrix_rc" -eq 0 ] && [ "$failed_steps" -eq 0 ]
+[ "$vitest_rc" -eq 0 ] && [ "$lws_patches_rc" -eq 0 ] && [ "$c_rc" -eq 0 ] && [ "$examples_rc" -eq 0 ] && [ "$source_rc" -eq 0 ] && [ "$matrix_rc" -eq 0 ] && [ "$failed_steps" -eq 0 ]
