@@ -97,6 +97,6 @@ FAILED_STEPS="$failed_steps" node -e '
   }
   failed += +process.env.FAILED_STEPS;
   console.log(`tests: ${passed} passed, ${failed} failed`);
- "$c_log" "$unit_log" "$examples_log" "$source_log" "$matrix_log"
+' "$c_log" "$unit_log" "$examples_log" "$source_log" "$matrix_log"
 
 [ "$vitest_rc" -eq 0 ] && [ "$c_rc" -eq 0 ] && [ "$unit_rc" -eq 0 ] && [ "$examples_rc" -eq 0 ] && [ "$source_rc" -eq 0 ] && [ "$matrix_rc" -eq 0 ] && [ "$failed_steps" -eq 0 ]
