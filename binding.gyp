@@ -10,11 +10,12 @@
     {
       "target_name": "netstack_websocket",
       "sources": [
-        "<!@(node -p \"['native/core','native/addon'].flatMap(d=>{try{return require('fs').readdirSync(d).filter(f=>f.endsWith('.cc')).sort().map(f=>d+'/'+f)}catch(e){return []}}).join(' ')\")"
+        "<!@(node -p \"['native/core','native/capi','native/addon'].flatMap(d=>{try{return require('fs').readdirSync(d).filter(f=>f.endsWith('.cc')).sort().map(f=>d+'/'+f)}catch(e){return []}}).join(' ')\")"
       ],
       "include_dirs": [
         "native/include",
         "native/core",
+        "native/capi",
         "<!(node -p \"require('node-addon-api').include_dir\")"
       ],
       "defines": [

@@ -3,7 +3,8 @@
 // "left the process" notifications, and user code kept away from the native callbacks.
 import { addon, forEachBatchedMessage, type NativeSocket, type NativeSocketHandlers, type NativeSocketOptions } from './binding';
 import {
-  ConnectionClosedError, errorFromEngine, InvalidArgumentError, type HandshakeResponse, type WebSocketError,
+  ConnectError, ConnectionClosedError, ConnectionLostError, errorFromEngine, InvalidArgumentError, type HandshakeResponse,
+  type WebSocketError,
 } from './errors';
 
 /** What a face has already validated and hands to the engine. */
@@ -29,6 +30,11 @@ export interface CloseInfo {
   reason: string;
   /** A closing handshake took place. */
   wasClean: boolean;
+  /** What a close without a close frame (1006) means when the engine reported no error
+   * for it: a ConnectError before open, a ConnectionLostError once open (undefined for any
+   * other close). The one place that decides it; a face only chooses whether to surface it
+   * (e.g. not after its user's own terminate()). */
+  abnormal: WebSocketError | undefined;
 }
 
 /** The events of one engine socket, in order, each at most once per occurrence. */
@@ -83,10 +89,15 @@ export class EngineSocket implements NativeSocketHandlers {
   #acks: PendingAck[] = [];
   #closeAfterOutbox: { code: number; reason: string } | undefined;
   #lastBuffered = 0;
+  #opened = false;
+  #abandoned = false;  // terminate() or close() before open
+  #errorReported = false;
+  readonly #keepalive: boolean;
 
   constructor(config: EngineConfig, events: EngineEvents) {
     this.url = config.url;
     this.#events = events;
+    this.#keepalive = Boolean(config.pingIntervalSeconds && config.pongTimeoutSeconds);
     const options: NativeSocketOptions = {
       url: config.url,
       headers: config.headers,
@@ -148,6 +159,7 @@ export class EngineSocket implements NativeSocketHandlers {
       this.#closeAfterOutbox ??= { code, reason };
       return;
     }
+    if (this.#state === 'connecting') this.#abandoned = true;
     this.#state = 'closing';
     this.#native.close(code, reason);
   }
@@ -155,6 +167,7 @@ export class EngineSocket implements NativeSocketHandlers {
   /** Drops the connection at once (close 1006 follows). */
   terminate(): void {
     if (this.#state === 'closed') return;
+    if (this.#state === 'connecting') this.#abandoned = true;
     this.#state = 'closing';
     this.#dropOutbox();
     this.#native.terminate();
@@ -207,6 +220,7 @@ export class EngineSocket implements NativeSocketHandlers {
     const pendingClose = this.#closeAfterOutbox;
     if (pendingClose && this.#state !== 'closed' && this.#state !== 'closing') {
       this.#closeAfterOutbox = undefined;
+      if (this.#state === 'connecting') this.#abandoned = true;
       this.#state = 'closing';
       this.#native.close(pendingClose.code, pendingClose.reason);
     }
@@ -217,6 +231,17 @@ export class EngineSocket implements NativeSocketHandlers {
     this.#outbox = [];
     this.#outboxBytes = 0;
     for (const item of dropped) if (item.done) isolate(() => item.done?.(this.#closedError()));
+  }
+
+  #abnormalClosure(): WebSocketError {
+    if (this.#opened) {
+      return new ConnectionLostError(
+        `${this.url}: the connection was lost (no close frame${this.#keepalive ? '; or no sign of life within the pong timeout after a ping' : ''}). ` +
+          'Connect again if you need it.',
+      );
+    }
+    if (this.#abandoned) return new ConnectError(`${this.url}: the connection was abandoned before it opened (closed by the caller).`);
+    return new ConnectError(`${this.url}: the connection failed before it opened. Check the URL and that the server runs.`);
   }
 
   #closedError(): ConnectionClosedError {
@@ -231,6 +256,7 @@ export class EngineSocket implements NativeSocketHandlers {
   /** @internal */
   onOpen(protocol: string, extensions: string, status: number, headers: Record<string, string>): void {
     if (this.#state === 'connecting') this.#state = 'open';
+    this.#opened = true;
     const info: OpenInfo = { protocol, extensions, status, headers };
     isolate(() => this.#events.open(info));
   }
@@ -260,6 +286,7 @@ export class EngineSocket implements NativeSocketHandlers {
 
   /** @internal */
   onError(code: number, message: string, status: number, headers: Record<string, string>): void {
+    this.#errorReported = true;
     const response = status !== 0 ? { status, headers } : undefined;
     const error = errorFromEngine(code, message, this.url, response);
     isolate(() => this.#events.error(error, response));
@@ -268,7 +295,8 @@ export class EngineSocket implements NativeSocketHandlers {
   /** @internal */
   onClose(code: number, reason: string, wasClean: boolean): void {
     if (this.#state === 'closed') return;
-    const info: CloseInfo = { code, reason, wasClean };
+    const abnormal = code === 1006 && !this.#errorReported ? this.#abnormalClosure() : undefined;
+    const info: CloseInfo = { code, reason, wasClean, abnormal };
     this.#lastBuffered = this.#native.bufferedAmount;
     this.#state = 'closed';
     this.#dropOutbox();

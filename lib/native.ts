@@ -33,7 +33,7 @@ export interface OH_NetStack_WebsocketClient {
   readonly RequestOptions: OH_NetStack_WebsocketClient_RequestOptions;
 }
 
-/** Every name of the C enum (both generations) to its value, read from the native side. */
+/** Every name of the C enum (draft and released names) to its value, read from the native side. */
 export const OH_Websocket_ErrCode: Readonly<Record<OH_Websocket_ErrCodeName, number>> =
   Object.freeze(addon.errorCodes as Record<OH_Websocket_ErrCodeName, number>);
 
@@ -45,7 +45,7 @@ export type OH_Websocket_ErrCodeName =
   | 'WEBSOCKET_QUEUE_LENGTH_EXCEEDS' | 'WEBSOCKET_ERROR_NO_CLIENTCONTEX' | 'WEBSOCKET_ERROR_NO_HEADR_CONTEXT'
   | 'WEBSOCKET_ERROR_NO_HEADR_EXCEEDS' | 'WEBSOCKET_ERROR_HAVE_NO_CONNECT'
   | 'WEBSOCKET_ERROR_HAVE_NO_CONNECT_CONTEXT'
-  // later names
+  // released names (API 11)
   | 'WEBSOCKET_OK' | 'WEBSOCKET_CLIENT_NULL' | 'WEBSOCKET_CLIENT_NOT_CREATED'
   | 'WEBSOCKET_CONNECTION_PARSE_URL_ERROR' | 'WEBSOCKET_CONNECTION_NO_MEMORY'
   | 'WEBSOCKET_CONNECTION_CLOSED_BY_PEER' | 'WEBSOCKET_DESTROYED' | 'WEBSOCKET_SEND_NO_MEMORY'
@@ -111,7 +111,7 @@ export function NetStack_WebSocket_SetClientLimit(limit: number): number {
   return addon.setClientLimit(limit);
 }
 
-// ---- Later OpenHarmony names: the same functions and types. ----
+// ---- The names OpenHarmony released at API 11: the same functions and types. ----
 export type WebSocket = OH_NetStack_WebsocketClient;
 export type WebSocket_OpenResult = OH_NetStack_WebsocketClient_OpenResult;
 export type WebSocket_CloseResult = OH_NetStack_WebsocketClient_CloseResult;

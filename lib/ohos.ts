@@ -19,13 +19,15 @@ import fs from 'node:fs';
 import { STATUS_CODES } from 'node:http';
 import { EngineSocket, isolate, type EngineConfig } from './engine';
 import {
-  AlreadyConnectedError, CertificateFileError, ConnectError, ConnectionClosedError, ConnectionLostError,
-  InvalidArgumentError, InvalidUrlError, WebSocketError,
+  AlreadyConnectedError, CertificateFileError, ConnectionClosedError, InvalidArgumentError, InvalidUrlError, WebSocketError,
 } from './errors';
 import { resolveProxy } from './proxy';
-import { DEFAULT_MAX_PAYLOAD } from './options';
+import { arkTsEngineConfig } from './options';
 import { toArrayBuffer } from './payload';
-import { checkHeaders, checkProtocols, headerEntries, isSendableCloseCode, parseWebSocketUrl, toUSVString, utf8Length, type ErrorFactory } from './validate';
+import {
+  checkCloseCode, checkCloseReason, checkHeaders, checkProtocols, headerEntries, parseWebSocketUrl, toUSVString, utf8Length,
+  type ErrorFactory,
+} from './validate';
 
 /** OpenHarmony's BusinessError shape; the errors given here are WebSocketError instances. */
 export interface BusinessError<T = void> extends Error {
@@ -210,14 +212,9 @@ class OhosWebSocket implements WebSocket {
     return this.#run(callback, () => {
       const code = options?.code ?? 1000;
       const reason = options?.reason ?? '';
-      if (typeof code !== 'number' || !Number.isInteger(code) || !isSendableCloseCode(code)) {
-        throw new InvalidArgumentError(`close(): code ${String(code)} cannot be sent; use 1000 (default), 1001-1003, 1007-1014 or 3000-4999.`);
-      }
+      checkCloseCode(code, `close(): code ${String(code)} cannot be sent; use 1000 (default), 1001-1003, 1007-1014 or 3000-4999.`, paramFail);
       if (typeof reason !== 'string') throw new InvalidArgumentError('close(): reason must be a string.');
-      const text = toUSVString(reason);
-      if (utf8Length(text) > 123) {
-        throw new InvalidArgumentError(`close(): the reason is ${utf8Length(text)} bytes of UTF-8; at most 123 fit in a close frame.`);
-      }
+      const text = checkCloseReason(reason, paramFail);
       if (!this.#engine || this.#engine.state === 'closed') {
         throw new ConnectionClosedError('close(): there is no connection to close: call connect() first.');
       }
@@ -291,22 +288,12 @@ class OhosWebSocket implements WebSocket {
       tls.key = readPem('clientCert.keyPath', keyPath);
       if (keyPassword !== undefined) tls.passphrase = String(keyPassword);
     }
-    const engineUrl = parsed.href;
     this.#closing = false;
     this.#errorEmitted = false;
     let opened = false;
-    const engine = new EngineSocket({
-      url: engineUrl,
-      protocols,
-      headers,
-      origin: origin ?? '',
-      tls,
-      maxPayload: DEFAULT_MAX_PAYLOAD,
-      handshakeTimeoutMs: 0,
-      proxy,
-      pingIntervalSeconds: pingSeconds,
-      pongTimeoutSeconds: pingSeconds > 0 ? pongSeconds : 0,
-    }, {
+    const engine = new EngineSocket(arkTsEngineConfig(parsed, {
+      protocols, headers, origin, tls, proxy, pingIntervalSeconds: pingSeconds, pongTimeoutSeconds: pongSeconds,
+    }), {
       open: (info) => {
         opened = true;
         this.#emit('headerReceive', { ...info.headers });
@@ -322,12 +309,7 @@ class OhosWebSocket implements WebSocket {
       },
       close: (info) => {
         if (this.#engine === engine) this.#engine = undefined;
-        if (info.code === 1006 && !this.#closing) {
-          this.#emitError(opened
-            ? new ConnectionLostError(
-              `${engineUrl}: the connection was lost (no close frame${pingSeconds > 0 && pongSeconds > 0 ? '; or no sign of life within pongTimeout after a ping' : ''}). Connect again if you need it.`)
-            : new ConnectError(`${engineUrl}: the connection failed before it opened. Check the URL and that the server runs.`));
-        }
+        if (info.abnormal && !this.#closing) this.#emitError(info.abnormal);
         this.#emit('close', undefined, { code: info.code, reason: info.reason });
       },
       pong: () => undefined,

@@ -1,5 +1,6 @@
-// The Node options of the WHATWG class and of connect() (the names `ws` and Node's `tls`
-// use), checked and turned into the engine's settings.
+// The engine's settings of every face: the Node options of the WHATWG class and of
+// connect() (the names `ws` and Node's `tls` use), checked and turned into them; and those
+// of the ArkTS face from what lib/ohos.ts checked of its own options.
 import type { EngineConfig } from './engine';
 import { proxyOption, type ProxyOption } from './proxy';
 import { checkHeaders, headerEntries, nonNegativeInteger, pemText, type ErrorFactory } from './validate';
@@ -156,5 +157,38 @@ export function engineConfig(
     perMessageDeflate: deflateOffer(opts.perMessageDeflate, fail),
     perMessageDeflateThreshold: deflateThreshold(opts.perMessageDeflate, fail),
     ...(proxy ? { proxy } : {}),
+  };
+}
+
+/** What the ArkTS face (lib/ohos.ts) checked of its connect() options. */
+export interface ArkTsSettings {
+  protocols: string[];
+  headers: Array<[string, string]>;
+  origin: string | undefined;
+  tls: EngineConfig['tls'];
+  proxy: EngineConfig['proxy'];
+  /** 0: no keepalive pings. */
+  pingIntervalSeconds: number;
+  /** Only used with pings. */
+  pongTimeoutSeconds: number;
+}
+
+/**
+ * The engine settings of an ArkTS connection. What its options do not cover is as for the
+ * Node faces' defaults (maxPayload, lws's own handshake timeout), except that nothing is
+ * offered for permessage-deflate, as on OpenHarmony.
+ */
+export function arkTsEngineConfig(url: URL, settings: ArkTsSettings): EngineConfig {
+  return {
+    url: url.href,
+    protocols: settings.protocols,
+    headers: settings.headers,
+    origin: settings.origin ?? '',
+    tls: settings.tls,
+    maxPayload: DEFAULT_MAX_PAYLOAD,
+    handshakeTimeoutMs: 0,
+    proxy: settings.proxy,
+    pingIntervalSeconds: settings.pingIntervalSeconds,
+    pongTimeoutSeconds: settings.pingIntervalSeconds > 0 ? settings.pongTimeoutSeconds : 0,
   };
 }

@@ -3,12 +3,12 @@
 // send() resolves when the data has left the process; AbortSignal and a connect timeout.
 import { EngineSocket, type CloseInfo, type EngineEvents, type OpenInfo } from './engine';
 import {
-  ConnectError, ConnectionClosedError, ConnectionLostError, ConnectTimeoutError, InvalidArgumentError, InvalidUrlError,
+  ConnectError, ConnectionClosedError, ConnectTimeoutError, InvalidArgumentError, InvalidUrlError,
   type WebSocketError,
 } from './errors';
 import { engineConfig, type WebSocketOptions } from './options';
 import { toPayload, type SendData } from './payload';
-import { checkProtocols, isSendableCloseCode, parseWebSocketUrl, toUSVString, utf8Length, type ErrorFactory } from './validate';
+import { checkCloseCode, checkCloseReason, checkPingPayload, checkProtocols, parseWebSocketUrl, type ErrorFactory } from './validate';
 
 /** A received message: a string for a text message, a Buffer for a binary one. */
 export type Message = string | Buffer;
@@ -190,13 +190,8 @@ export class WebSocketConnection implements AsyncIterable<Message> {
    * @throws InvalidArgumentError (synchronously) for another code or a longer reason.
    */
   close(code = 1000, reason = ''): Promise<CloseResult> {
-    if (typeof code !== 'number' || !Number.isInteger(code) || !isSendableCloseCode(code)) {
-      throw new InvalidArgumentError(`close(${String(code)}): the code must be 1000-1003, 1007-1014 or 3000-4999.`);
-    }
-    const text = toUSVString(reason);
-    if (utf8Length(text) > 123) {
-      throw new InvalidArgumentError(`close(): the reason is ${utf8Length(text)} bytes of UTF-8; at most 123 fit in a close frame.`);
-    }
+    checkCloseCode(code, `close(${String(code)}): the code must be 1000-1003, 1007-1014 or 3000-4999.`, fail);
+    const text = checkCloseReason(reason, fail);
     if (this.#state === 'open') {
       this.#state = 'closing';
       this.#engine.close(code, text);
@@ -206,8 +201,7 @@ export class WebSocketConnection implements AsyncIterable<Message> {
 
   /** Sends a ping (at most 125 bytes). */
   ping(data: Uint8Array | string = ''): void {
-    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    if (bytes.byteLength > 125) throw new InvalidArgumentError(`A ping payload is at most 125 bytes; this one is ${bytes.byteLength}.`);
+    const bytes = checkPingPayload(data, fail);
     if (this.#state === 'open') this.#engine.ping(bytes);
   }
 
@@ -282,11 +276,7 @@ export class WebSocketConnection implements AsyncIterable<Message> {
   #onClose(info: CloseInfo): void {
     const wasConnecting = this.#state === 'connecting';
     this.#state = 'closed';
-    if (info.code === 1006 && !this.#hasError && !(this.#terminated && !wasConnecting)) {
-      this.#fail(wasConnecting
-        ? new ConnectError(`${this.url}: the connection ended before it opened. Check the URL and that the server runs.`)
-        : new ConnectionLostError(`${this.url}: the connection was lost (no close frame). Connect again if you need it.`));
-    }
+    if (info.abnormal && !this.#hasError && !(this.#terminated && !wasConnecting)) this.#fail(info.abnormal);
     if (wasConnecting && !this.#hasError) this.#lifecycle.failed(new ConnectError(`${this.url}: the connection closed (${info.code}) before it opened.`));
     for (const waiter of this.#waiters.splice(0)) waiter.resolve({ done: true, value: undefined });
     this.#resolveClosed({ code: info.code, reason: info.reason, wasClean: info.wasClean });

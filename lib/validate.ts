@@ -2,8 +2,9 @@
 // (a DOMException for the WHATWG class, a WebSocketError for the others), so every face
 // rejects bad input synchronously with its own standard error.
 
-/** Makes the error a check throws; `kind` says what kind of mistake it is. */
-export type ErrorFactory = (message: string, kind: 'syntax' | 'range' | 'type') => Error;
+/** Makes the error a check throws; `kind` says what kind of mistake it is ('access': a
+ * value the API never accepts in that place, WHATWG's InvalidAccessError). */
+export type ErrorFactory = (message: string, kind: 'syntax' | 'range' | 'type' | 'access') => Error;
 
 /** ws+unix: or wss+unix: (the `ws` package's unix domain socket URLs). */
 export function isUnixSocketUrl(url: URL): boolean {
@@ -132,10 +133,62 @@ export function headerEntries(headers: unknown, fail: ErrorFactory): Array<reado
   return Object.entries(headers as Record<string, unknown>).filter(([, value]) => value !== undefined);
 }
 
+/** A control frame (ping, pong, close) carries at most this many payload bytes (RFC 6455 5.5). */
+export const MAX_CONTROL_PAYLOAD = 125;
+/** A close frame's reason gets what its 2-byte status code leaves. */
+export const MAX_CLOSE_REASON_BYTES = MAX_CONTROL_PAYLOAD - 2;
+
 /** Close codes a client may send (RFC 6455 7.4): 1000-1003, 1007-1014, 3000-4999. */
 export function isSendableCloseCode(code: number): boolean {
   if (code >= 3000 && code <= 4999) return true;
   return code >= 1000 && code <= 1014 && code !== 1004 && code !== 1005 && code !== 1006;
+}
+
+/** close()'s code for connect() and the ArkTS face: an integer a client may send. `refusal`
+ * is the face's wording of the error. */
+export function checkCloseCode(code: unknown, refusal: string, fail: ErrorFactory): number {
+  if (typeof code !== 'number' || !Number.isInteger(code) || !isSendableCloseCode(code)) throw fail(refusal, 'range');
+  return code;
+}
+
+/** WebIDL `[Clamp] unsigned short`. */
+function clampUnsignedShort(value: unknown): number {
+  const number = Number(value);
+  if (Number.isNaN(number)) return 0;
+  const clamped = Math.min(Math.max(number, 0), 65535);
+  const floor = Math.floor(clamped);
+  const fraction = clamped - floor;
+  if (fraction > 0.5 || (fraction === 0.5 && floor % 2 === 1)) return floor + 1;
+  return floor;
+}
+
+/** close()'s code for the WHATWG class: clamped to an unsigned short, then 1000 or
+ * 3000-4999 (the others are the protocol's own). */
+export function checkWhatwgCloseCode(code: unknown, fail: ErrorFactory): number {
+  const closeCode = clampUnsignedShort(code);
+  if (closeCode !== 1000 && (closeCode < 3000 || closeCode > 4999)) {
+    throw fail(`close(${closeCode}): the code must be 1000 or in 3000-4999 (the others are reserved for the protocol).`, 'access');
+  }
+  return closeCode;
+}
+
+/** close()'s reason as it is sent: a USVString of at most MAX_CLOSE_REASON_BYTES of UTF-8. */
+export function checkCloseReason(reason: unknown, fail: ErrorFactory): string {
+  const text = toUSVString(reason);
+  const length = utf8Length(text);
+  if (length > MAX_CLOSE_REASON_BYTES) {
+    throw fail(`close(): the reason is ${length} bytes of UTF-8; at most ${MAX_CLOSE_REASON_BYTES} fit in a close frame.`, 'syntax');
+  }
+  return text;
+}
+
+/** A ping's payload (a string as its UTF-8 bytes), at most MAX_CONTROL_PAYLOAD bytes. */
+export function checkPingPayload(data: Uint8Array | string, fail: ErrorFactory): Uint8Array {
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  if (bytes.byteLength > MAX_CONTROL_PAYLOAD) {
+    throw fail(`A ping payload is at most ${MAX_CONTROL_PAYLOAD} bytes; this one is ${bytes.byteLength}.`, 'range');
+  }
+  return bytes;
 }
 
 /** The UTF-8 length of a string taken as a USVString (lone surrogates count as U+FFFD). */

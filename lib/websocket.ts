@@ -2,11 +2,13 @@
 // with the Node options of `ws` in a third argument and the common `ws` client methods
 // (on/once/off, send callbacks, ping, terminate).
 import { EngineSocket, type CloseInfo, type EngineEvents, type OpenInfo } from './engine';
-import { ConnectError, ConnectionClosedError, ConnectionLostError, type WebSocketError } from './errors';
+import { ConnectionClosedError, type WebSocketError } from './errors';
 import { CloseEvent, ErrorEvent, MessageEvent, type AddEventListenerOptions } from './events';
 import { engineConfig, type WebSocketOptions } from './options';
 import { toArrayBuffer, toPayload, type SendData } from './payload';
-import { checkProtocols, parseWebSocketUrl, toUSVString, utf8Length, type ErrorFactory } from './validate';
+import {
+  checkCloseReason, checkPingPayload, checkProtocols, checkWhatwgCloseCode, parseWebSocketUrl, type ErrorFactory,
+} from './validate';
 
 /** How received binary messages are given: Buffer (default, as `ws`), ArrayBuffer or Blob. */
 export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'blob';
@@ -56,19 +58,9 @@ interface EmitterEntry {
 
 const domFail: ErrorFactory = (message, kind) => {
   if (kind === 'syntax') return new DOMException(message, 'SyntaxError');
+  if (kind === 'access') return new DOMException(message, 'InvalidAccessError');
   return kind === 'range' ? new RangeError(message) : new TypeError(message);
 };
-
-/** WebIDL `[Clamp] unsigned short`. */
-function clampUnsignedShort(value: unknown): number {
-  const number = Number(value);
-  if (Number.isNaN(number)) return 0;
-  const clamped = Math.min(Math.max(number, 0), 65535);
-  const floor = Math.floor(clamped);
-  const fraction = clamped - floor;
-  if (fraction > 0.5 || (fraction === 0.5 && floor % 2 === 1)) return floor + 1;
-  return floor;
-}
 
 function isOptionsObject(value: unknown): value is WebSocketOptions {
   return typeof value === 'object' && value !== null && !Array.isArray(value) &&
@@ -93,7 +85,6 @@ export class WebSocket extends EventTarget {
   #binaryType: BinaryType = 'nodebuffer';
   #bufferedAfterClose = 0;
   #errorFired = false;
-  #closedBeforeOpen = false;
   #terminated = false;
   // Made when first needed: most connections use one or the other, or neither, and
   // thousands of idle connections each pay for what they hold.
@@ -228,27 +219,10 @@ export class WebSocket extends EventTarget {
    * @throws DOMException InvalidAccessError for another code, SyntaxError for a longer reason.
    */
   close(code?: number, reason?: string): void {
-    let closeCode: number | undefined;
-    if (code !== undefined) {
-      closeCode = clampUnsignedShort(code);
-      if (closeCode !== 1000 && (closeCode < 3000 || closeCode > 4999)) {
-        throw new DOMException(
-          `close(${closeCode}): the code must be 1000 or in 3000-4999 (the others are reserved for the protocol).`,
-          'InvalidAccessError',
-        );
-      }
-    }
-    let closeReason = '';
-    if (reason !== undefined) {
-      closeReason = toUSVString(reason);
-      const length = utf8Length(closeReason);
-      if (length > 123) {
-        throw new DOMException(`close(): the reason is ${length} bytes of UTF-8; at most 123 fit in a close frame.`, 'SyntaxError');
-      }
-    }
+    const closeCode = code === undefined ? undefined : checkWhatwgCloseCode(code, domFail);
+    const closeReason = reason === undefined ? '' : checkCloseReason(reason, domFail);
     if (this.#readyState === WebSocket.CLOSING || this.#readyState === WebSocket.CLOSED) return;
     if (this.#readyState === WebSocket.CONNECTING) {
-      this.#closedBeforeOpen = true;
       this.#readyState = WebSocket.CLOSING;
       this.#engine.terminate();
       return;
@@ -275,8 +249,7 @@ export class WebSocket extends EventTarget {
     }
     const payload = data === undefined ? new Uint8Array(0) : toPayload(data).data;
     if (payload instanceof Promise) throw new TypeError('ping() takes a string or binary data, not a Blob.');
-    const bytes = typeof payload === 'string' ? Buffer.from(payload, 'utf8') : payload;
-    if (bytes.byteLength > 125) throw new RangeError(`A ping payload is at most 125 bytes; this one is ${bytes.byteLength}.`);
+    const bytes = checkPingPayload(payload, domFail);
     if (this.#readyState === WebSocket.OPEN) this.#engine.ping(bytes);
   }
 
@@ -396,17 +369,10 @@ export class WebSocket extends EventTarget {
 
   #onClose(info: CloseInfo): void {
     if (this.#readyState === WebSocket.CLOSED) return;
-    const wasOpen = this.#readyState !== WebSocket.CONNECTING && !this.#closedBeforeOpen;
     this.#readyState = WebSocket.CLOSED;
     // As the spec: a connection that ends without a close frame also fires error first
     // (not after terminate(), as `ws`).
-    if (info.code === 1006 && !this.#errorFired && !this.#terminated) {
-      this.#fireError(this.#closedBeforeOpen
-        ? new ConnectError(`${this.url}: close() was called before the connection opened; it was abandoned.`)
-        : wasOpen
-          ? new ConnectionLostError(`${this.url}: the connection was lost (no close frame). Reconnect if you need it.`)
-          : new ConnectError(`${this.url}: the connection failed before it opened. Check the URL and that the server runs.`));
-    }
+    if (info.abnormal && !this.#errorFired && !this.#terminated) this.#fireError(info.abnormal);
     this.dispatchEvent(new CloseEvent('close', { code: info.code, reason: info.reason, wasClean: info.wasClean }));
   }
 }

@@ -27,6 +27,7 @@ start=$SECONDS
 cmake -S "$root" -B "$build_dir" "${gen[@]}" -DCMAKE_BUILD_TYPE=Release -DNETSTACK_BUILD_CLIB=ON "$@" >&2
 targets=(net_websocket)
 if ls "$root"/test/native/*.c >/dev/null 2>&1; then targets+=(c_api_test); fi
+if ls "$root"/test/native/unit/*.cc >/dev/null 2>&1; then targets+=(native_unit_test); fi
 cmake --build "$build_dir" --parallel "$jobs" --target "${targets[@]}" >&2
 log "built ${targets[*]} in $((SECONDS - start)) s"
 echo "$build_dir/libnet_websocket.so.1"

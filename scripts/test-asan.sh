@@ -15,7 +15,7 @@ node node_modules/typescript/bin/tsc -p tsconfig.build.json >/dev/null || echo "
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 # Everything the tests use (entry points, CLI, examples, scripts), minus the builds.
-git ls-files -z | grep -zv '^native/\|^bench/' | xargs -0 cp --parents -t "$scratch/"
+git ls-files -z | grep -zv '^native/\(core\|capi\|addon\|standalone\)/\|^bench/' | xargs -0 cp --parents -t "$scratch/"
 cp -a dist "$scratch/"
 ln -s "$root/node_modules" "$scratch/node_modules"
 mkdir -p "$scratch/build/Release"

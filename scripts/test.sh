@@ -7,7 +7,8 @@
 #  2. the vitest suites against real peers on 127.0.0.1 (the addon must be built: npm install);
 #     (among them test/pack: npm pack + install into an empty project without build tools);
 #  3. build libnet_websocket.so and its C test program (installs the Debian -dev packages
-#     it needs) and run the C tests against a real ws server; install the library into a
+#     it needs) and run the C tests against a real ws server, and the unit tests of the
+#     small native units (build-clib/native_unit_test); install the library into a
 #     prefix and build and run examples/c/*.c with pkg-config;
 #  3b. the tarball without its prebuild: npm rebuild must build the addon from source;
 #  4. the Node matrix (scripts/node-matrix.sh): the prebuilt binaries on Node 20/22/24/26,
@@ -52,14 +53,18 @@ node node_modules/vitest/vitest.mjs run --reporter=default --reporter=json \
   --outputFile.json=build/vitest-results.json "$@"
 vitest_rc=$?
 
-echo "== C library and C API tests"
+echo "== C library, C API tests and native unit tests"
 c_log=build/c-tests.log
+unit_log=build/unit-tests.log
 if bash scripts/build-clib.sh; then
   node test/native/run-c-tests.mjs build-clib/c_api_test 2>&1 | tee "$c_log"
   c_rc=${PIPESTATUS[0]}
+  build-clib/native_unit_test 2>&1 | tee "$unit_log"
+  unit_rc=${PIPESTATUS[0]}
 else
-  echo "building libnet_websocket.so failed" | tee "$c_log"
+  echo "building libnet_websocket.so failed" | tee "$c_log" "$unit_log"
   c_rc=1
+  unit_rc=1
 fi
 echo "== C examples through an installed prefix and pkg-config"
 examples_log=build/c-examples.log
@@ -100,6 +105,6 @@ FAILED_STEPS="$failed_steps" node -e '
   }
   failed += +process.env.FAILED_STEPS;
   console.log(`tests: ${passed} passed, ${failed} failed`);
-' "$lws_patches_log" "$c_log" "$examples_log" "$source_log" "$matrix_log"
+' "$lws_patches_log" "$c_log" "$unit_log" "$examples_log" "$source_log" "$matrix_log"
 
-[ "$vitest_rc" -eq 0 ] && [ "$lws_patches_rc" -eq 0 ] && [ "$c_rc" -eq 0 ] && [ "$examples_rc" -eq 0 ] && [ "$source_rc" -eq 0 ] && [ "$matrix_rc" -eq 0 ] && [ "$failed_steps" -eq 0 ]
+[ "$vitest_rc" -eq 0 ] && [ "$lws_patches_rc" -eq 0 ] && [ "$c_rc" -eq 0 ] && [ "$unit_rc" -eq 0 ] && [ "$examples_rc" -eq 0 ] && [ "$source_rc" -eq 0 ] && [ "$matrix_rc" -eq 0 ] && [ "$failed_steps" -eq 0 ]

@@ -3,8 +3,8 @@
 #include <functional>
 #include <vector>
 
+#include "engine.h"
 #include "env_host.h"
-#include "js_call.h"
 
 namespace netstack::addon {
 namespace {
@@ -42,6 +42,7 @@ Napi::Value JsClient::Construct(const Napi::CallbackInfo& info) {
   napi_type_tag_object(env, object, &kClientTypeTag);
   napi_wrap(env, object, js_client, &JsClient::Finalize, nullptr, nullptr);
   napi_create_reference(env, object, 0, &js_client->self_);
+  js_client->bridge_.set_self(js_client->self_);
   host->Register(client, js_client);
   SetClientObserver(client, js_client);
   return object;
@@ -69,22 +70,10 @@ Napi::Object JsClient::object() const {
   return Napi::Object(env_, value);
 }
 
-void JsClient::Pin() {
-  if (pinned_ || !self_) return;
-  pinned_ = true;
-  napi_reference_ref(env_, self_, nullptr);
-}
-
-void JsClient::Unpin() {
-  if (!pinned_ || !self_ || host_->tearing_down()) return;
-  pinned_ = false;
-  napi_reference_unref(env_, self_, nullptr);
-}
-
 void JsClient::DestroyNative() {
   // After Destroy no callback runs (the C API's contract), also not for messages that
   // arrived earlier in this loop turn.
-  inbox_.Drop();
+  bridge_.Drop();
   if (!client_) return;
   OH_NetStack_WebsocketClient* client = client_;
   client_ = nullptr;
@@ -109,37 +98,30 @@ JsClient* JsClient::ForCallback(OH_NetStack_WebsocketClient* client) {
   return host->Find(client);
 }
 
-void JsClient::CallJs(const char* name, const std::vector<napi_value>& extra_args) {
-  napi_value self = nullptr;
-  napi_get_reference_value(env_, self_, &self);
-  if (!self) return;  // collected
-  Napi::Object object(env_, self);
-  Napi::Value callback = object.Get(name);
-  if (!callback.IsFunction()) return;
-
-  std::vector<napi_value> args;
-  args.reserve(extra_args.size() + 1);
-  args.push_back(self);
-  args.insert(args.end(), extra_args.begin(), extra_args.end());
-  CallIntoJs(env_, host_->async_context(), self, callback, args);
-}
-
 template <typename MakeArgs>
-void JsClient::CallJsGuarded(const char* name, MakeArgs make_args) {
-  LoopCallbackScope scope(env_);  // nothing here may throw past this frame into lws
-  if (!scope.ok()) return;
-  try {
-    CallJs(name, make_args(Napi::Env(env_)));
-  } catch (const Napi::Error& error) {
-    ForwardToUncaught(env_, error);
-  }
+void JsClient::CallByName(const char* name, MakeArgs make_args) {
+  bridge_.Call([&](Napi::Env env) {
+    JsCall call;
+    std::vector<napi_value> extra_args = make_args(env);
+    napi_value self = nullptr;
+    napi_get_reference_value(env, self_, &self);
+    if (!self) return call;  // collected
+    Napi::Value callback = Napi::Object(env, self).Get(name);
+    if (!callback.IsFunction()) return call;
+    call.receiver = self;
+    call.function = callback;
+    call.args.reserve(extra_args.size() + 1);
+    call.args.push_back(self);
+    call.args.insert(call.args.end(), extra_args.begin(), extra_args.end());
+    return call;
+  });
 }
 
 template <typename MakeArgs>
 void JsClient::Emit(const char* name, MakeArgs make_args) {
-  DeliverInbox();
-  if (!client_) return;  // destroyed by a callback of the inbox
-  CallJsGuarded(name, make_args);
+  bridge_.Flush();
+  if (!client_) return;  // destroyed by a callback of the waiting messages
+  CallByName(name, make_args);
 }
 
 template <typename MakeArgs>
@@ -154,35 +136,28 @@ std::function<std::vector<napi_value>(Napi::Env)> JsClient::MessageArgs(const ui
   };
 }
 
-bool JsClient::AddToInbox(const char* data, uint32_t length) {
+bool JsClient::KeepMessage(const char* data, uint32_t length) {
   Engine* engine = host_->mirror_batch_delivery().IsEmpty() ? nullptr : host_->GetEngine();
   TurnBatcher* batcher = engine ? engine->turn_batcher() : nullptr;
-  if (!inbox_.Add(reinterpret_cast<const uint8_t*>(data), length, false, batcher)) return false;
-  if (inbox_.full()) DeliverInbox();
-  return true;
+  return bridge_.Keep(reinterpret_cast<const uint8_t*>(data), length, false, batcher);
 }
 
-void JsClient::DeliverInbox() {
-  if (inbox_.empty()) return;
-  // Taken out first: the callbacks may receive or destroy meanwhile.
-  MessageInbox::Batch batch = inbox_.Take();
+void JsClient::DeliverMessages(const MessageInbox::Batch& batch) {
   if (batch.layout.size() == 1) {  // one message: the plain call is cheaper
-    CallJsGuarded("onMessage", MessageArgs(batch.bytes.data(), batch.bytes.size()));
-  } else {
-    LoopCallbackScope scope(env_);  // the handle scope first: self is a handle
-    if (!scope.ok()) return;
-    napi_value self = nullptr;
-    napi_get_reference_value(env_, self_, &self);
-    if (!self) return;  // collected
-    try {
-      std::vector<napi_value> args = MessageInbox::ToJs(Napi::Env(env_), batch);
-      args.insert(args.begin(), self);
-      CallIntoJs(env_, host_->async_context(), self, host_->mirror_batch_delivery().Value(), args);
-    } catch (const Napi::Error& error) {
-      ForwardToUncaught(env_, error);
-    }
+    CallByName("onMessage", MessageArgs(batch.bytes.data(), batch.bytes.size()));
+    return;
   }
-  inbox_.Recycle(std::move(batch));
+  bridge_.Call([&](Napi::Env env) {
+    JsCall call;
+    napi_value self = nullptr;
+    napi_get_reference_value(env, self_, &self);
+    if (!self) return call;  // collected
+    call.receiver = self;
+    call.function = host_->mirror_batch_delivery().Value();
+    call.args = MessageInbox::ToJs(env, batch);
+    call.args.insert(call.args.begin(), self);
+    return call;
+  });
 }
 
 void JsClient::OnOpen(OH_NetStack_WebsocketClient* client, OH_NetStack_WebsocketClient_OpenResult result) {
@@ -196,7 +171,7 @@ void JsClient::OnOpen(OH_NetStack_WebsocketClient* client, OH_NetStack_Websocket
 
 void JsClient::OnMessage(OH_NetStack_WebsocketClient* client, char* data, uint32_t length) {
   JsClient* js_client = ForCallback(client);
-  if (!js_client || js_client->AddToInbox(data, length)) return;
+  if (!js_client || js_client->KeepMessage(data, length)) return;
   js_client->Emit("onMessage", MessageArgs(reinterpret_cast<const uint8_t*>(data), length));
 }
 

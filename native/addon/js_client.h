@@ -8,16 +8,15 @@
 #include <functional>
 #include <vector>
 
+#include "js_bridge.h"
 #include "net_websocket.h"
-#include "message_inbox.h"
 #include "oh_client.h"
-#include "turn_batcher.h"
 
 namespace netstack::addon {
 
 class EnvHost;
 
-class JsClient final : public ClientObserver, private TurnBatcher::Client {
+class JsClient final : public ClientObserver, private JsBridge::Owner {
  public:
   // Makes the C client and the JS object; returns null when the C API refuses (limit).
   static Napi::Value Construct(const Napi::CallbackInfo& info);
@@ -30,8 +29,8 @@ class JsClient final : public ClientObserver, private TurnBatcher::Client {
   Napi::Object object() const;
 
   // Keeps the JS object alive while a connection may still call back into it.
-  void Pin();
-  void Unpin();
+  void Pin() { bridge_.Pin(); }
+  void Unpin() { bridge_.Unpin(); }
 
   // Destroys the C client (no JS runs); safe to call more than once.
   void DestroyNative();
@@ -45,37 +44,32 @@ class JsClient final : public ClientObserver, private TurnBatcher::Client {
   static void OnClose(OH_NetStack_WebsocketClient* client, OH_NetStack_WebsocketClient_CloseResult result);
 
  private:
-  JsClient(EnvHost* host, napi_env env) : host_(host), env_(env) {}
+  JsClient(EnvHost* host, napi_env env) : host_(host), env_(env), bridge_(host, env, this) {}
   ~JsClient();
   static void Finalize(napi_env env, void* data, void* hint);
   static JsClient* ForCallback(OH_NetStack_WebsocketClient* client);
-  // Calls object()[name](object(), ...args) as a top-level callback of the loop.
-  void CallJs(const char* name, const std::vector<napi_value>& extra_args);
-  // Runs one C callback's JS counterpart inside a handle scope; never throws. Messages
-  // waiting in the inbox are delivered first (callbacks keep their order).
+  // Calls object()[name](object(), ...args) through the bridge (nothing if the object was
+  // collected or has no such function).
   template <typename MakeArgs>
-  static void Dispatch(OH_NetStack_WebsocketClient* client, const char* name, MakeArgs make_args);
+  void CallByName(const char* name, MakeArgs make_args);
+  // Delivers the waiting messages first (callbacks keep their order), then the call.
   template <typename MakeArgs>
   void Emit(const char* name, MakeArgs make_args);
+  // Runs one C callback's JS counterpart, for the JsClient of `client`.
   template <typename MakeArgs>
-  void CallJsGuarded(const char* name, MakeArgs make_args);
+  static void Dispatch(OH_NetStack_WebsocketClient* client, const char* name, MakeArgs make_args);
 
   // Small messages received in one loop turn reach JS in one call of lib/native.ts's
   // batch delivery, which calls onMessage for each (one call into JS instead of many).
   static std::function<std::vector<napi_value>(Napi::Env)> MessageArgs(const uint8_t* data, size_t length);
-  bool AddToInbox(const char* data, uint32_t length);
-  void DeliverInbox();
-  void FlushScheduledBatch() override {
-    inbox_.Unscheduled();
-    DeliverInbox();
-  }
+  bool KeepMessage(const char* data, uint32_t length);
+  void DeliverMessages(const MessageInbox::Batch& batch) override;
 
   EnvHost* host_;
   napi_env env_;
   OH_NetStack_WebsocketClient* client_ = nullptr;
-  napi_ref self_ = nullptr;   // weak, or strong while pinned
-  bool pinned_ = false;
-  MessageInbox inbox_{this};
+  napi_ref self_ = nullptr;  // owned; weak, or strong while pinned (JsBridge)
+  JsBridge bridge_;
 };
 
 }  // namespace netstack::addon

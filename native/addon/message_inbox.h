@@ -1,7 +1,6 @@
 // The small messages one connection receives during a turn of the loop, kept to reach JS
-// in one call at its end (a call into JS costs more than a small message). Used by the
-// engine's NativeSocket and by the C mirror's JsClient; each owner delivers a batch its
-// own way, this keeps the bytes, the layout and the place in the TurnBatcher.
+// in one call at its end (a call into JS costs more than a small message). JsBridge uses
+// it; this keeps the bytes, the layout and the place in the TurnBatcher.
 #pragma once
 
 #include <napi.h>

@@ -1,17 +1,15 @@
 #include "native_socket.h"
 
-#include <algorithm>
-#include <cmath>
-#include <cstring>
-#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "connection.h"
 #include "engine.h"
 #include "env_host.h"
-#include "js_call.h"
-#include "url.h"
+#include "frame_writer.h"
+#include "oh_error_codes.h"
+#include "socket_options.h"
 
 namespace netstack::addon {
 namespace {
@@ -23,16 +21,6 @@ const char* const kHandlerNames[] = {"onOpen", "onMessage", "onError", "onClose"
 // copied), as the reassembly buffer then stays warm for the next message; at 16 MiB
 // adopting is faster (1.13x ws against 0.95x).
 constexpr size_t kAdoptMinMessage = 4 * 1024 * 1024;
-
-std::string StringProperty(Napi::Object object, const char* name) {
-  Napi::Value value = object.Get(name);
-  return value.IsString() ? value.As<Napi::String>().Utf8Value() : std::string();
-}
-
-double NumberProperty(Napi::Object object, const char* name, double fallback) {
-  Napi::Value value = object.Get(name);
-  return value.IsNumber() ? value.As<Napi::Number>().DoubleValue() : fallback;
-}
 
 Napi::Object HeadersObject(Napi::Env env, const HttpResponse* response) {
   Napi::Object headers = Napi::Object::New(env);
@@ -66,76 +54,6 @@ bool BytesOf(Napi::Value value, const uint8_t** data, size_t* length) {
   return true;
 }
 
-ConnectRequest RequestFromOptions(Napi::Env env, Napi::Object options) {
-  ConnectRequest request;
-  std::optional<WebSocketUrl> url = ParseWebSocketUrl(StringProperty(options, "url"));
-  if (!url) throw Napi::TypeError::New(env, "NativeSocket: options.url is not a ws://, wss://, ws+unix:// or wss+unix:// URL");
-  request.url = std::move(*url);
-
-  Napi::Value headers = options.Get("headers");
-  if (headers.IsArray()) {
-    Napi::Array list = headers.As<Napi::Array>();
-    for (uint32_t i = 0; i < list.Length(); ++i) {
-      Napi::Value pair = list.Get(i);
-      if (!pair.IsArray()) continue;
-      Napi::Array entry = pair.As<Napi::Array>();
-      request.headers.emplace_back(entry.Get(0u).ToString().Utf8Value(), entry.Get(1u).ToString().Utf8Value());
-    }
-  }
-  Napi::Value protocols = options.Get("protocols");
-  if (protocols.IsArray()) {
-    Napi::Array list = protocols.As<Napi::Array>();
-    for (uint32_t i = 0; i < list.Length(); ++i) {
-      if (!request.protocols.empty()) request.protocols += ", ";
-      request.protocols += list.Get(i).ToString().Utf8Value();
-    }
-  }
-  request.origin = StringProperty(options, "origin");
-
-  Napi::Value tls_value = options.Get("tls");
-  if (tls_value.IsObject()) {
-    Napi::Object tls = tls_value.As<Napi::Object>();
-    Napi::Value reject = tls.Get("rejectUnauthorized");
-    request.verify_tls = !reject.IsBoolean() || reject.As<Napi::Boolean>().Value();
-    request.vhost.tls.ca = StringProperty(tls, "ca");
-    request.vhost.tls.cert = StringProperty(tls, "cert");
-    request.vhost.tls.key = StringProperty(tls, "key");
-    request.vhost.tls.passphrase = StringProperty(tls, "passphrase");
-    request.servername = StringProperty(tls, "servername");
-  }
-  double max_payload = NumberProperty(options, "maxPayload", 100.0 * 1024 * 1024);
-  request.max_message_bytes = max_payload > 0 ? static_cast<size_t>(max_payload) : 0;
-  Napi::Value proxy_value = options.Get("proxy");
-  if (proxy_value.IsObject()) {
-    Napi::Object proxy = proxy_value.As<Napi::Object>();
-    request.proxy.host = StringProperty(proxy, "host");
-    double port = NumberProperty(proxy, "port", 0);
-    if (request.proxy.host.empty() || !(port >= 1 && port <= 65535)) {
-      throw Napi::TypeError::New(env, "NativeSocket: options.proxy needs a host and a port (1-65535)");
-    }
-    request.proxy.port = static_cast<uint16_t>(port);
-    request.proxy.username = StringProperty(proxy, "username");
-    request.proxy.password = StringProperty(proxy, "password");
-    std::string problem = request.proxy.CheckCredentials();
-    if (!problem.empty()) throw Napi::TypeError::New(env, "NativeSocket: options.proxy: " + problem);
-  }
-  request.vhost.deflate_offer = StringProperty(options, "perMessageDeflate");
-  if (!request.vhost.deflate_offer.empty() && request.vhost.deflate_offer.rfind("permessage-deflate", 0) != 0) {
-    throw Napi::TypeError::New(env, "NativeSocket: options.perMessageDeflate must start with \"permessage-deflate\"");
-  }
-  double threshold = NumberProperty(options, "perMessageDeflateThreshold", 0);
-  request.compress_threshold = threshold > 0 ? static_cast<size_t>(std::min(threshold, 4.0e9)) : 0;
-  auto seconds = [&](const char* name) {
-    double value = NumberProperty(options, name, 0);
-    return value > 0 ? static_cast<uint16_t>(std::min(value, 65535.0)) : uint16_t{0};
-  };
-  request.ping_interval_s = seconds("pingIntervalSeconds");
-  request.pong_timeout_s = seconds("pongTimeoutSeconds");
-  double timeout = NumberProperty(options, "handshakeTimeoutMs", 0);
-  request.handshake_timeout_ms = timeout > 0 ? static_cast<uint32_t>(std::min(timeout, 4.0e9)) : 0;
-  return request;
-}
-
 }  // namespace
 
 Napi::Function NativeSocket::Define(Napi::Env env) {
@@ -149,7 +67,8 @@ Napi::Function NativeSocket::Define(Napi::Env env) {
                      });
 }
 
-NativeSocket::NativeSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeSocket>(info) {
+NativeSocket::NativeSocket(const Napi::CallbackInfo& info)
+    : Napi::ObjectWrap<NativeSocket>(info), bridge_(info.Env().GetInstanceData<EnvHost>(), info.Env(), this) {
   Napi::Env env = info.Env();
   if (!info[0].IsObject() || !info[1].IsObject()) {
     throw Napi::TypeError::New(env, "NativeSocket(options, handlers): both must be objects");
@@ -168,18 +87,17 @@ NativeSocket::NativeSocket(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Na
   }
   handlers_ = Napi::Persistent(table);
 
-  host_ = env.GetInstanceData<EnvHost>();
-  Engine* engine = host_ ? host_->GetEngine() : nullptr;
+  Engine* engine = bridge_.host() ? bridge_.host()->GetEngine() : nullptr;
   if (env.IsExceptionPending()) throw env.GetAndClearPendingException();  // the trust store provider threw
   if (!engine) throw Napi::Error::New(env, "NativeSocket: the WebSocket engine could not be started");
   connection_ = engine->Connect(std::move(request), this);
   if (!connection_) throw Napi::Error::New(env, "NativeSocket: the WebSocket engine is shutting down");
-  Ref();  // pinned until the connection finishes
-  pinned_ = true;
+  bridge_.set_self(static_cast<const Napi::Reference<Napi::Object>&>(*this));  // the wrap's own reference
+  bridge_.Pin();  // until the connection finishes
 }
 
 NativeSocket::~NativeSocket() {
-  inbox_.Drop();
+  bridge_.Drop();
   if (connection_) connection_->Detach();
 }
 
@@ -231,7 +149,9 @@ Napi::Value NativeSocket::Ping(const Napi::CallbackInfo& info) {
   if (!info[0].IsUndefined() && !BytesOf(info[0], &data, &length)) {
     throw Napi::TypeError::New(info.Env(), "ping(data): data must be a Buffer or TypedArray");
   }
-  if (length > 125) throw Napi::RangeError::New(info.Env(), "ping(data): at most 125 bytes");
+  if (length > kMaxControlPayload) {
+    throw Napi::RangeError::New(info.Env(), "ping(data): at most " + std::to_string(kMaxControlPayload) + " bytes");
+  }
   bool queued = connection_ && connection_->Ping(data, length);
   return Napi::Boolean::New(info.Env(), queued);
 }
@@ -241,24 +161,22 @@ Napi::Value NativeSocket::BufferedAmount(const Napi::CallbackInfo& info) {
 }
 
 template <typename MakeArgs>
-void NativeSocket::Emit(Handler which, MakeArgs make_args) {
-  DeliverInbox();
-  CallHandler(which, make_args);
+void NativeSocket::CallHandler(Handler which, MakeArgs make_args) {
+  if (!HasHandler(which)) return;
+  bridge_.Call([&](Napi::Env env) {
+    JsCall call;
+    call.args = make_args(env);
+    Napi::Array table = handlers_.Value();
+    call.receiver = table.Get(uint32_t{0});
+    call.function = table.Get(static_cast<uint32_t>(which + 1));
+    return call;
+  });
 }
 
 template <typename MakeArgs>
-void NativeSocket::CallHandler(Handler which, MakeArgs make_args) {
-  if (!HasHandler(which) || !host_ || host_->tearing_down()) return;
-  napi_env env = Env();
-  LoopCallbackScope scope(env);  // nothing here may throw past this frame into lws
-  if (!scope.ok()) return;
-  try {
-    std::vector<napi_value> args = make_args(Napi::Env(env));
-    Napi::Array table = handlers_.Value();
-    CallIntoJs(env, host_->async_context(), table.Get(uint32_t{0}), table.Get(static_cast<uint32_t>(which + 1)), args);
-  } catch (const Napi::Error& error) {
-    ForwardToUncaught(env, error);
-  }
+void NativeSocket::Emit(Handler which, MakeArgs make_args) {
+  bridge_.Flush();
+  CallHandler(which, make_args);
 }
 
 void NativeSocket::OnOpen(const OpenInfo& info) {
@@ -270,13 +188,10 @@ void NativeSocket::OnOpen(const OpenInfo& info) {
 }
 
 void NativeSocket::OnMessage(const uint8_t* data, size_t length, bool binary, std::vector<uint8_t>* owned) {
-  Engine* engine = host_ ? host_->GetEngine() : nullptr;
+  Engine* engine = bridge_.host() ? bridge_.host()->GetEngine() : nullptr;
   TurnBatcher* batcher = engine && HasHandler(kOnMessages) ? engine->turn_batcher() : nullptr;
-  if (inbox_.Add(data, length, binary, batcher)) {
-    if (inbox_.full()) DeliverInbox();
-    return;
-  }
-  DeliverInbox();
+  if (bridge_.Keep(data, length, binary, batcher)) return;
+  bridge_.Flush();
   if (reserved_data_ && data == reserved_data_) {
     Napi::Reference<Napi::Buffer<uint8_t>> reserved = std::move(reserved_message_);
     reserved_data_ = nullptr;
@@ -295,7 +210,7 @@ void NativeSocket::OnMessage(const uint8_t* data, size_t length, bool binary, st
 uint8_t* NativeSocket::ReserveMessage(size_t length) {
   reserved_message_.Reset();
   reserved_data_ = nullptr;
-  if (!HasHandler(kOnMessage) || !host_ || host_->tearing_down()) return nullptr;
+  if (!HasHandler(kOnMessage) || bridge_.blocked()) return nullptr;
   napi_env env = Env();
   Napi::HandleScope scope(env);
   void* data = nullptr;
@@ -330,22 +245,17 @@ void NativeSocket::CallOnMessage(const uint8_t* data, size_t length, bool binary
   });
 }
 
-void NativeSocket::DeliverInbox() {
-  if (inbox_.empty()) return;
-  // Taken out first: the handlers may make this socket receive again (never re-entrantly
-  // from lws, but keep the inbox consistent whatever they do).
-  MessageInbox::Batch batch = inbox_.Take();
+void NativeSocket::DeliverMessages(const MessageInbox::Batch& batch) {
   if (batch.layout.size() == 1) {  // one message: the plain call is cheaper
     CallOnMessage(batch.bytes.data(), batch.bytes.size(), (batch.layout[0] & MessageInbox::kBinaryFlag) != 0);
   } else {
     CallHandler(kOnMessages, [&](Napi::Env env) { return MessageInbox::ToJs(env, batch); });
   }
-  inbox_.Recycle(std::move(batch));
 }
 
-void NativeSocket::OnError(int oh_code, const std::string& message, const HttpResponse* response) {
+void NativeSocket::OnError(ConnectionError error, const std::string& message, const HttpResponse* response) {
   Emit(kOnError, [&](Napi::Env env) -> std::vector<napi_value> {
-    return {Napi::Number::New(env, oh_code), Napi::String::New(env, message),
+    return {Napi::Number::New(env, OhErrorCode(error)), Napi::String::New(env, message),
             Napi::Number::New(env, response ? response->status : 0), HeadersObject(env, response)};
   });
 }
@@ -374,8 +284,8 @@ void NativeSocket::OnFinished() {
   connection_ = nullptr;
   reserved_message_.Reset();  // a message the connection did not finish
   reserved_data_ = nullptr;
-  DeliverInbox();
-  inbox_.Drop();  // unschedules
+  bridge_.Flush();
+  bridge_.Drop();  // unschedules
   // The engine reports a connection that never opened with an error only (the C API's
   // contract); here onClose always ends the story, as WHATWG's close event does.
   if (!close_emitted_) {
@@ -384,16 +294,13 @@ void NativeSocket::OnFinished() {
       return {Napi::Number::New(env, 1006), Napi::String::New(env, ""), Napi::Boolean::New(env, false)};
     });
   }
-  if (pinned_ && host_ && !host_->tearing_down()) {
-    pinned_ = false;
-    Unref();
-  }
+  bridge_.Unpin();
 }
 
 void NativeSocket::OnEngineShutdown() {  // no JS may run now
   connection_ = nullptr;
   reserved_data_ = nullptr;  // the reference goes with this object
-  inbox_.Drop();
+  bridge_.Drop();
 }
 
 }  // namespace netstack::addon

@@ -1,7 +1,7 @@
 // NativeSocket: one engine connection as a JS object, for the TypeScript faces
-// (WebSocket, createWebSocket). The Connection belongs to the Engine; this object only
-// points at it until the connection finishes, and keeps itself alive (pinned) meanwhile
-// so that events always have somewhere to go.
+// (WebSocket, connect(), createWebSocket). The Connection belongs to the Engine; this
+// object only points at it until the connection finishes, and keeps itself alive
+// (pinned, through its JsBridge) meanwhile so that events always have somewhere to go.
 #pragma once
 
 #include <napi.h>
@@ -9,8 +9,7 @@
 #include <vector>
 
 #include "connection_sink.h"
-#include "message_inbox.h"
-#include "turn_batcher.h"
+#include "js_bridge.h"
 
 namespace netstack {
 class Connection;
@@ -18,9 +17,7 @@ class Connection;
 
 namespace netstack::addon {
 
-class EnvHost;
-
-class NativeSocket final : public Napi::ObjectWrap<NativeSocket>, public ConnectionSink, private TurnBatcher::Client {
+class NativeSocket final : public Napi::ObjectWrap<NativeSocket>, public ConnectionSink, private JsBridge::Owner {
  public:
   static Napi::Function Define(Napi::Env env);
   explicit NativeSocket(const Napi::CallbackInfo& info);
@@ -29,7 +26,7 @@ class NativeSocket final : public Napi::ObjectWrap<NativeSocket>, public Connect
   // ConnectionSink
   void OnOpen(const OpenInfo& info) override;
   void OnMessage(const uint8_t* data, size_t length, bool binary, std::vector<uint8_t>* owned) override;
-  void OnError(int oh_code, const std::string& message, const HttpResponse* response) override;
+  void OnError(ConnectionError error, const std::string& message, const HttpResponse* response) override;
   void OnClose(const CloseInfo& info) override;
   void OnFinished() override;
   void OnEngineShutdown() override;
@@ -46,32 +43,24 @@ class NativeSocket final : public Napi::ObjectWrap<NativeSocket>, public Connect
   Napi::Value Ping(const Napi::CallbackInfo& info);
   Napi::Value BufferedAmount(const Napi::CallbackInfo& info);
 
-  // Calls handler `which` with the values make_args builds; never throws. Messages
-  // waiting in the inbox are delivered first (events keep their order).
-  template <typename MakeArgs>
-  void Emit(Handler which, MakeArgs make_args);
+  bool HasHandler(Handler which) const { return (handler_present_ >> which) & 1u; }
+  // Calls handler `which` with the values make_args builds (never throws); Emit delivers
+  // the messages waiting in the bridge first (events keep their order).
   template <typename MakeArgs>
   void CallHandler(Handler which, MakeArgs make_args);
+  template <typename MakeArgs>
+  void Emit(Handler which, MakeArgs make_args);
 
-  // Small messages received in one loop turn reach JS in one onMessages call (when the
-  // handlers have one): one Buffer with all of them and the end offset of each.
-  void DeliverInbox();
+  // JsBridge::Owner: several small messages in one onMessages call (one: onMessage).
+  void DeliverMessages(const MessageInbox::Batch& batch) override;
   void CallOnMessage(const uint8_t* data, size_t length, bool binary);
   void AdoptAndCallOnMessage(std::vector<uint8_t> bytes, bool binary);
-  void FlushScheduledBatch() override {
-    inbox_.Unscheduled();
-    DeliverInbox();
-  }
 
-  EnvHost* host_ = nullptr;
+  JsBridge bridge_;
   Connection* connection_ = nullptr;  // owned by the engine; null once finished
-  bool HasHandler(Handler which) const { return (handler_present_ >> which) & 1u; }
-
   Napi::Reference<Napi::Array> handlers_;  // [receiver, function per Handler + 1 or undefined]
   uint32_t handler_present_ = 0;           // bit per Handler
-  bool pinned_ = false;
   bool close_emitted_ = false;
-  MessageInbox inbox_{this};
   // The Buffer a large message is being received into (ReserveMessage), until delivered.
   Napi::Reference<Napi::Buffer<uint8_t>> reserved_message_;
   const uint8_t* reserved_data_ = nullptr;

@@ -30,9 +30,17 @@ struct CloseInfo {
   bool clean = false;           // a closing handshake took place
 };
 
-class ConnectionSink {
+// What went wrong, in the engine's own terms. Each face numbers it its own way (the C API
+// and the addon: OH_Websocket_ErrCode, see native/capi/oh_error_codes.h).
+enum class ConnectionError {
+  kConnectFailed,      // name resolution, TCP, proxy, TLS or the opening handshake failed
+  kProtocolViolation,  // the peer broke RFC 6455 (the connection was failed with 1002/1007/...)
+  kMessageTooBig,      // a received message exceeds the limit (the connection was failed with 1009)
+};
+
+// Where complete incoming messages go (the MessageAssembler's view of the sink).
+class MessageSink {
  public:
-  virtual void OnOpen(const OpenInfo& info) = 0;
   // One call per complete message; data is valid only during the call. When `owned` is
   // not null it holds exactly these bytes and the sink may move them out to keep them
   // without a copy.
@@ -43,9 +51,16 @@ class ConnectionSink {
   // OnMessage as its `data`, or dropped unused when the connection ends first. Only one
   // room is asked for at a time, and never after the sink was detached.
   virtual uint8_t* ReserveMessage(size_t /*length*/) { return nullptr; }
-  // oh_code is one of OH_Websocket_ErrCode. response: the HTTP answer when the
-  // handshake was refused (nullptr otherwise).
-  virtual void OnError(int oh_code, const std::string& message, const HttpResponse* response) = 0;
+
+ protected:
+  ~MessageSink() = default;
+};
+
+class ConnectionSink : public MessageSink {
+ public:
+  virtual void OnOpen(const OpenInfo& info) = 0;
+  // response: the HTTP answer when the handshake was refused (nullptr otherwise).
+  virtual void OnError(ConnectionError error, const std::string& message, const HttpResponse* response) = 0;
   virtual void OnClose(const CloseInfo& info) = 0;
   // Last call: the connection ended (after OnClose, or after OnError if it never opened).
   virtual void OnFinished() = 0;

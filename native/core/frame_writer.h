@@ -11,6 +11,11 @@ namespace netstack {
 constexpr uint8_t kOpcodeText = 0x1;
 constexpr uint8_t kOpcodeBinary = 0x2;
 
+// A control frame (ping, pong, close) carries at most this many payload bytes (RFC 6455
+// 5.5); a close frame's reason gets what its 2-byte status code leaves.
+constexpr size_t kMaxControlPayload = 125;
+constexpr size_t kMaxCloseReasonBytes = kMaxControlPayload - 2;
+
 // Bytes of the header of an unfragmented, masked client frame carrying `length` bytes.
 constexpr size_t ClientFrameHeaderSize(size_t length) {
   return (length < 126 ? 2 : length <= 0xffff ? 4 : 10) + 4;

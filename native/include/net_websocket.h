@@ -58,7 +58,7 @@ NETSTACK_WS_EXPORT int OH_NetStack_WebSocketClient_Close(struct OH_NetStack_Webs
 /** Releases the connection, the header list and the client. */
 NETSTACK_WS_EXPORT int OH_NetStack_WebsocketClient_Destroy(struct OH_NetStack_WebsocketClient *client);
 
-/* ---- Later OpenHarmony names ---- */
+/* ---- The released names (API 11) ---- */
 NETSTACK_WS_EXPORT struct WebSocket *OH_WebSocketClient_Constructor(WebSocket_OnOpenCallback onOpen,
                                                                     WebSocket_OnMessageCallback onMessage,
                                                                     WebSocket_OnErrorCallback onError,

@@ -2,8 +2,9 @@
  * net_websocket_type.h - data types of the OpenHarmony NetStack WebSocket client C API
  * (API level 11, library libnet_websocket.so), as implemented by netstack-websocket.
  *
- * The first-generation names (OH_NetStack_*) are the primary ones; the later
- * OpenHarmony names are provided as aliases with identical layouts and values.
+ * Two generations of names: OpenHarmony's draft names (OH_NetStack_*, the primary ones
+ * here) and the names it released at API 11 (OH_WebSocketClient_*, struct WebSocket,
+ * WebSocket_*), provided as aliases with identical layouts and values.
  * The misspellings in the error code names are part of the API.
  */
 #ifndef NET_WEBSOCKET_TYPE_H
@@ -95,9 +96,9 @@ typedef enum OH_Websocket_ErrCode {
     WEBSOCKET_ERROR_HAVE_NO_CONNECT_CONTEXT = (E_BASE + 18)
 } OH_Websocket_ErrCode;
 
-/* ---- Later OpenHarmony names: same layouts, same values. ---- */
+/* ---- The released names (API 11): same layouts, same values. ---- */
 
-/* Distinct structs with the same layouts as the seed's (some field names changed:
+/* Distinct structs with the same layouts as the draft names' (some field names changed:
  * fieldName, requestOptions). */
 typedef struct WebSocket_Header {
     const char *fieldName;
@@ -109,7 +110,7 @@ typedef struct WebSocket_RequestOptions {
     struct WebSocket_Header *headers;
 } WebSocket_RequestOptions;
 
-/* Tagged like the later OpenHarmony header, so `struct WebSocket_CloseResult` works too. */
+/* Tagged like the released OpenHarmony header, so `struct WebSocket_CloseResult` works too. */
 typedef struct WebSocket_CloseResult {
     uint32_t code;
     const char *reason;

@@ -8,7 +8,7 @@ import {
 import { OH_Websocket_ErrCode } from '../../lib/native';
 
 describe('error codes', () => {
-  test('the C API codes are the native OH_Websocket_ErrCode values (later names)', () => {
+  test('the C API codes are the native OH_Websocket_ErrCode values (released names)', () => {
     for (const [name, value] of Object.entries(ErrorCode)) {
       if (value >= 1000 && value < 2000) expect(OH_Websocket_ErrCode[name as keyof typeof OH_Websocket_ErrCode], name).toBe(value);
     }

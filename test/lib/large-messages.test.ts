@@ -1,5 +1,5 @@
 // Messages too large to batch. Sending: we frame them and hand them to lws a piece at a
-// time (native/core/connection.cc, StreamedFrame), and lws holds its own pongs, pings and
+// time (native/core/frame_stream.cc, FrameStream), and lws holds its own pongs, pings and
 // closes until the frame is complete (patches/lws/0017). Receiving: a message that comes
 // as one frame is written straight into the Buffer JS gets (ReserveMessage).
 //

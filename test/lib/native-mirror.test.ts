@@ -90,7 +90,7 @@ afterEach(async () => {
 
 describe('error codes', () => {
   test('OH_Websocket_ErrCode maps every name of both generations to the header value', () => {
-    const seed = {
+    const draft = {
       Websocket_OK: 0,
       E_BASE: 1000,
       WEBSOCKET_CLIENT_IS_NULL: 1001,
@@ -111,7 +111,7 @@ describe('error codes', () => {
       WEBSOCKET_ERROR_HAVE_NO_CONNECT: 1017,
       WEBSOCKET_ERROR_HAVE_NO_CONNECT_CONTEXT: 1018,
     };
-    const later = {
+    const released = {
       WEBSOCKET_OK: 0,
       WEBSOCKET_CLIENT_NULL: 1001,
       WEBSOCKET_CLIENT_NOT_CREATED: 1002,
@@ -128,9 +128,9 @@ describe('error codes', () => {
       WEBSOCKET_NO_CONNECTION: 1017,
       WEBSOCKET_NO_CONNECTION_CONTEXT: 1018,
     };
-    expect(Object.keys(seed)).toHaveLength(19);
-    expect({ ...OH_Websocket_ErrCode }).toEqual({ ...seed, ...later });
-    expect({ ...WebSocket_ErrCode }).toEqual({ ...seed, ...later });
+    expect(Object.keys(draft)).toHaveLength(19);
+    expect({ ...OH_Websocket_ErrCode }).toEqual({ ...draft, ...released });
+    expect({ ...WebSocket_ErrCode }).toEqual({ ...draft, ...released });
     expect(Object.isFrozen(OH_Websocket_ErrCode)).toBe(true);
   });
 });
@@ -760,7 +760,7 @@ describe('limits and lifetime', () => {
   });
 });
 
-describe('the later OpenHarmony names', () => {
+describe('the released OpenHarmony names (API 11)', () => {
   test('OH_WebSocketClient_Constructor / AddHeader / Connect / Send / Close / Destroy work end to end', async () => {
     const rec = new Recorder();
     const client = OH_WebSocketClient_Constructor(rec.onOpen, rec.onMessage, rec.onError, rec.onClose);

@@ -59,7 +59,7 @@ _Static_assert(WEBSOCKET_NO_CONNECTION_CONTEXT == 1018, "WEBSOCKET_NO_CONNECTION
 /* Same layouts in both generations. */
 _Static_assert(sizeof(struct WebSocket) == sizeof(struct OH_NetStack_WebsocketClient), "client layout");
 _Static_assert(sizeof(WebSocket_Header) == sizeof(struct OH_NetStack_WebsocketClient_Slist), "header layout");
-/* OpenHarmony's later header declares these as struct tags (its prototypes say
+/* OpenHarmony's released header declares these as struct tags (its prototypes say
  * `struct WebSocket_CloseOption options`), and code also uses the bare names: both must work. */
 _Static_assert(sizeof(struct WebSocket_CloseResult) == sizeof(WebSocket_CloseResult), "struct WebSocket_CloseResult");
 _Static_assert(sizeof(struct WebSocket_CloseOption) == sizeof(WebSocket_CloseOption), "struct WebSocket_CloseOption");
@@ -160,12 +160,12 @@ static void note_callback(void *client) {
 }
 
 /* Destroys `client` from inside a callback when the scenario asks for it at this point. */
-static void maybe_destroy(void *client, enum destroy_point here, int later_names) {
+static void maybe_destroy(void *client, enum destroy_point here, int released_names) {
     pthread_mutex_lock(&ev.mu);
     int doit = ev.destroy_in == here && !ev.destroyed;
     pthread_mutex_unlock(&ev.mu);
     if (!doit) return;
-    int rc = later_names ? OH_WebSocketClient_Destroy((struct WebSocket *)client)
+    int rc = released_names ? OH_WebSocketClient_Destroy((struct WebSocket *)client)
                          : OH_NetStack_WebsocketClient_Destroy((struct OH_NetStack_WebsocketClient *)client);
     pthread_mutex_lock(&ev.mu);
     ev.destroy_rc = rc;
@@ -220,7 +220,7 @@ static void record_close(void *client, uint32_t code, const char *reason) {
     pthread_mutex_unlock(&ev.mu);
 }
 
-/* Seed-generation callbacks. */
+/* Callbacks of the draft names. */
 static void on_open(struct OH_NetStack_WebsocketClient *c, struct OH_NetStack_WebsocketClient_OpenResult r) {
     record_open(c, r.code, r.reason);
     maybe_destroy(c, DESTROY_IN_OPEN, 0);
@@ -239,19 +239,19 @@ static void on_close(struct OH_NetStack_WebsocketClient *c, struct OH_NetStack_W
 }
 
 /* Later-generation callbacks. */
-static void later_on_open(struct WebSocket *c, WebSocket_OpenResult r) {
+static void released_on_open(struct WebSocket *c, WebSocket_OpenResult r) {
     record_open(c, r.code, r.reason);
     maybe_destroy(c, DESTROY_IN_OPEN, 1);
 }
-static void later_on_message(struct WebSocket *c, char *data, uint32_t length) {
+static void released_on_message(struct WebSocket *c, char *data, uint32_t length) {
     record_message(c, data, length);
     maybe_destroy(c, DESTROY_IN_MESSAGE, 1);
 }
-static void later_on_error(struct WebSocket *c, WebSocket_ErrorResult r) {
+static void released_on_error(struct WebSocket *c, WebSocket_ErrorResult r) {
     record_error(c, r.errorCode, r.errorMessage);
     maybe_destroy(c, DESTROY_IN_ERROR, 1);
 }
-static void later_on_close(struct WebSocket *c, WebSocket_CloseResult r) {
+static void released_on_close(struct WebSocket *c, WebSocket_CloseResult r) {
     record_close(c, r.code, r.reason);
     maybe_destroy(c, DESTROY_IN_CLOSE, 1);
 }
@@ -304,13 +304,13 @@ static int snapshot_int(const int *field) {
 static const char *echo_url;
 static const char *refused_url;
 
-static struct OH_NetStack_WebsocketClient *construct_seed(void) {
+static struct OH_NetStack_WebsocketClient *construct_draft(void) {
     return OH_NetStack_WebsocketClient_Construct(on_open, on_message, on_error, on_close);
 }
 
 /* Constructs, connects to the echo server and waits for onOpen. NULL (and a failed check) otherwise. */
-static struct OH_NetStack_WebsocketClient *open_seed_client(const char *what, enum destroy_point destroy_in) {
-    struct OH_NetStack_WebsocketClient *c = construct_seed();
+static struct OH_NetStack_WebsocketClient *open_draft_client(const char *what, enum destroy_point destroy_in) {
+    struct OH_NetStack_WebsocketClient *c = construct_draft();
     check(c != NULL, "%s: Construct returns a client", what);
     if (c == NULL) return NULL;
     reset_events(c, destroy_in);
@@ -370,7 +370,7 @@ static void test_foreign_client(void) {
 }
 
 static void test_construct_and_headers(void) {
-    struct OH_NetStack_WebsocketClient *c = construct_seed();
+    struct OH_NetStack_WebsocketClient *c = construct_draft();
     check(c != NULL, "Construct returns a client");
     if (c == NULL) return;
     check(c->onOpen == on_open && c->onMessage == on_message && c->onError == on_error && c->onClose == on_close,
@@ -466,7 +466,7 @@ static void test_openharmony_unit_facts(void) {
     CHECK_RC(OH_NetStack_WebsocketClient_Destroy(&fake), WEBSOCKET_CLIENT_IS_NOT_CREAT,
              "OH unit: Destroy(client not made by Construct)");
 
-    struct OH_NetStack_WebsocketClient *c = construct_seed();
+    struct OH_NetStack_WebsocketClient *c = construct_draft();
     check(c != NULL, "OH unit: Construct");
     if (c == NULL) return;
     reset_events(c, DESTROY_NOWHERE);
@@ -481,8 +481,8 @@ static void test_openharmony_unit_facts(void) {
               "OH unit: Destroy");
 }
 
-static void test_echo_seed(void) {
-    struct OH_NetStack_WebsocketClient *c = construct_seed();
+static void test_echo_draft(void) {
+    struct OH_NetStack_WebsocketClient *c = construct_draft();
     check(c != NULL, "echo: Construct");
     if (c == NULL) return;
     reset_events(c, DESTROY_NOWHERE);
@@ -553,7 +553,7 @@ static void test_echo_seed(void) {
 }
 
 static void test_server_close(void) {
-    struct OH_NetStack_WebsocketClient *c = open_seed_client("server close", DESTROY_NOWHERE);
+    struct OH_NetStack_WebsocketClient *c = open_draft_client("server close", DESTROY_NOWHERE);
     if (c == NULL) return;
     char cmd[] = "__close__";
     CHECK_RC(OH_NetStack_WebSocketClient_Send(c, cmd, strlen(cmd)), Websocket_OK, "server close: Send(\"__close__\")");
@@ -563,41 +563,41 @@ static void test_server_close(void) {
               "server close: Destroy");
 }
 
-static void test_later_names(void) {
-    struct WebSocket *c = OH_WebSocketClient_Constructor(later_on_open, later_on_message, later_on_error, later_on_close);
-    check(c != NULL, "later names: OH_WebSocketClient_Constructor");
+static void test_released_names(void) {
+    struct WebSocket *c = OH_WebSocketClient_Constructor(released_on_open, released_on_message, released_on_error, released_on_close);
+    check(c != NULL, "released names: OH_WebSocketClient_Constructor");
     if (c == NULL) return;
-    check(c->onOpen == later_on_open && c->requestOptions.headers == NULL, "later names: callbacks and empty requestOptions");
+    check(c->onOpen == released_on_open && c->requestOptions.headers == NULL, "released names: callbacks and empty requestOptions");
     reset_events(c, DESTROY_NOWHERE);
     struct WebSocket_Header h = { "X-Later", "yes", NULL };
-    CHECK_RC(OH_WebSocketClient_AddHeader(c, h), WEBSOCKET_OK, "later names: OH_WebSocketClient_AddHeader");
+    CHECK_RC(OH_WebSocketClient_AddHeader(c, h), WEBSOCKET_OK, "released names: OH_WebSocketClient_AddHeader");
     check(c->requestOptions.headers != NULL && strcmp(c->requestOptions.headers->fieldName, "X-Later") == 0 &&
               strcmp(c->requestOptions.headers->fieldValue, "yes") == 0 && c->requestOptions.headers->next == NULL,
-          "later names: the header is in requestOptions.headers (fieldName/fieldValue)");
+          "released names: the header is in requestOptions.headers (fieldName/fieldValue)");
     WebSocket_CloseOption early = { 1000, "" };
-    CHECK_RC(OH_WebSocketClient_Close(c, early), WEBSOCKET_NO_CONNECTION, "later names: Close before Connect");
-    CHECK_RC(OH_WebSocketClient_Connect(c, echo_url, c->requestOptions), WEBSOCKET_OK, "later names: OH_WebSocketClient_Connect");
+    CHECK_RC(OH_WebSocketClient_Close(c, early), WEBSOCKET_NO_CONNECTION, "released names: Close before Connect");
+    CHECK_RC(OH_WebSocketClient_Connect(c, echo_url, c->requestOptions), WEBSOCKET_OK, "released names: OH_WebSocketClient_Connect");
     int opened = wait_for(p_open_or_error) && ev.opens == 1;
-    check(opened && ev.open_code == 101, "later names: onOpen 101 (got %u; errors %d %s)", ev.open_code, ev.errors,
+    check(opened && ev.open_code == 101, "released names: onOpen 101 (got %u; errors %d %s)", ev.open_code, ev.errors,
           ev.error_message);
     if (opened) {
         char ask[] = "__headers__";
-        CHECK_RC(OH_WebSocketClient_Send(c, ask, strlen(ask)), WEBSOCKET_OK, "later names: OH_WebSocketClient_Send");
+        CHECK_RC(OH_WebSocketClient_Send(c, ask, strlen(ask)), WEBSOCKET_OK, "released names: OH_WebSocketClient_Send");
         check(wait_messages(1) && ev.msg && strstr(ev.msg, "\"x-later\":\"yes\"") != NULL,
-              "later names: the header reached the server and the reply came back");
-        CHECK_RC(OH_WebSocketClient_Send(c, NULL, 0), WEBSOCKET_SEND_DATA_NULL, "later names: Send(NULL, 0)");
+              "released names: the header reached the server and the reply came back");
+        CHECK_RC(OH_WebSocketClient_Send(c, NULL, 0), WEBSOCKET_SEND_DATA_NULL, "released names: Send(NULL, 0)");
         struct WebSocket_CloseOption bye = { 4000, "bye" }; /* the spelling of OpenHarmony's docs */
-        CHECK_RC(OH_WebSocketClient_Close(c, bye), WEBSOCKET_OK, "later names: OH_WebSocketClient_Close");
-        check(wait_for(p_close) && ev.close_code == 4000, "later names: onClose 4000 (got %u)", ev.close_code);
+        CHECK_RC(OH_WebSocketClient_Close(c, bye), WEBSOCKET_OK, "released names: OH_WebSocketClient_Close");
+        check(wait_for(p_close) && ev.close_code == 4000, "released names: onClose 4000 (got %u)", ev.close_code);
     }
-    check(ev.wrong_client == 0, "later names: every callback got the client pointer");
-    CHECK_RC(OH_WebSocketClient_Destroy(c), WEBSOCKET_OK, "later names: OH_WebSocketClient_Destroy");
-    CHECK_RC(OH_WebSocketClient_Destroy(c), WEBSOCKET_CLIENT_NOT_CREATED, "later names: Destroy twice");
+    check(ev.wrong_client == 0, "released names: every callback got the client pointer");
+    CHECK_RC(OH_WebSocketClient_Destroy(c), WEBSOCKET_OK, "released names: OH_WebSocketClient_Destroy");
+    CHECK_RC(OH_WebSocketClient_Destroy(c), WEBSOCKET_CLIENT_NOT_CREATED, "released names: Destroy twice");
 }
 
 /* Destroy from inside a callback: returns 0, and no callback of the client follows. */
 static void test_destroy_in_open(void) {
-    struct OH_NetStack_WebsocketClient *c = construct_seed();
+    struct OH_NetStack_WebsocketClient *c = construct_draft();
     check(c != NULL, "destroy in onOpen: Construct");
     if (c == NULL) return;
     reset_events(c, DESTROY_IN_OPEN);
@@ -610,7 +610,7 @@ static void test_destroy_in_open(void) {
 }
 
 static void test_destroy_in_message(void) {
-    struct OH_NetStack_WebsocketClient *c = open_seed_client("destroy in onMessage", DESTROY_IN_MESSAGE);
+    struct OH_NetStack_WebsocketClient *c = open_draft_client("destroy in onMessage", DESTROY_IN_MESSAGE);
     if (c == NULL) return;
     char one[] = "one", two[] = "two";
     CHECK_RC(OH_NetStack_WebSocketClient_Send(c, one, 3), Websocket_OK, "destroy in onMessage: Send(one)");
@@ -627,7 +627,7 @@ static void test_destroy_in_message(void) {
 }
 
 static void test_destroy_in_close(void) {
-    struct OH_NetStack_WebsocketClient *c = open_seed_client("destroy in onClose", DESTROY_IN_CLOSE);
+    struct OH_NetStack_WebsocketClient *c = open_draft_client("destroy in onClose", DESTROY_IN_CLOSE);
     if (c == NULL) return;
     struct OH_NetStack_WebsocketClient_CloseOption bye = { 1000, "done" };
     CHECK_RC(OH_NetStack_WebSocketClient_Close(c, bye), Websocket_OK, "destroy in onClose: Close");
@@ -643,7 +643,7 @@ static void test_refused(void) {
         printf("# skipped: refused-port checks (no second argument)\n");
         return;
     }
-    struct OH_NetStack_WebsocketClient *c = construct_seed();
+    struct OH_NetStack_WebsocketClient *c = construct_draft();
     check(c != NULL, "refused: Construct");
     if (c == NULL) return;
     reset_events(c, DESTROY_IN_ERROR);
@@ -660,7 +660,7 @@ static void test_refused(void) {
 
 /* Destroy from the main thread while open and while data flows: after it returns, silence. */
 static void test_destroy_while_open(void) {
-    struct OH_NetStack_WebsocketClient *c = open_seed_client("destroy while open", DESTROY_NOWHERE);
+    struct OH_NetStack_WebsocketClient *c = open_draft_client("destroy while open", DESTROY_NOWHERE);
     if (c == NULL) return;
     char msg[] = "in flight";
     for (int i = 0; i < 20; i++) OH_NetStack_WebSocketClient_Send(c, msg, strlen(msg));
@@ -674,7 +674,7 @@ static void test_destroy_while_open(void) {
 }
 
 static void test_destroy_during_handshake(void) {
-    struct OH_NetStack_WebsocketClient *c = construct_seed();
+    struct OH_NetStack_WebsocketClient *c = construct_draft();
     check(c != NULL, "destroy during handshake: Construct");
     if (c == NULL) return;
     reset_events(c, DESTROY_NOWHERE);
@@ -701,9 +701,9 @@ int main(int argc, char **argv) {
     test_construct_and_headers();
     test_client_limit();
     test_openharmony_unit_facts();
-    test_echo_seed();
+    test_echo_draft();
     test_server_close();
-    test_later_names();
+    test_released_names();
     test_destroy_in_open();
     test_destroy_in_message();
     test_destroy_in_close();

@@ -3,7 +3,7 @@
 // into a fresh prefix, then each of examples/c/*.c built with
 //   cc x.c $(pkg-config --cflags --libs net_websocket)
 // (PKG_CONFIG_PATH=<prefix>/lib/pkgconfig) and run against a local `ws` echo server, with
-// the URL on its command line. seed_names is linked with an rpath; later_names without one
+// the URL on its command line. draft_names is linked with an rpath; released_names without one
 // and run with LD_LIBRARY_PATH (the two ways the README gives). The server checks the
 // extra header each example sends. Ends with "N passed, M failed".
 // Usage: node test/native/run-c-examples.mjs   (after scripts/build-clib.sh; it is incremental)
@@ -49,8 +49,8 @@ try {
   const url = `ws://127.0.0.1:${wss.address().port}/echo`;
 
   const examples = [
-    { name: 'seed_names', rpath: true },
-    { name: 'later_names', rpath: false },
+    { name: 'draft_names', rpath: true },
+    { name: 'released_names', rpath: false },
   ];
   for (const { name, rpath } of examples) {
     const src = path.join(root, 'examples', 'c', `${name}.c`);

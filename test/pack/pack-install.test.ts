@@ -21,7 +21,7 @@ const allowed = [
   /^dist\/[\w-]+\.(js|d\.ts)$/,
   /^esm\/[\w-]+\.(mjs|d\.mts)$/,
   /^bin\/[\w-]+\.js$/,
-  /^native\/(include|core|addon)\/[\w-]+\.(h|cc)$/,
+  /^native\/(include|core|capi|addon)\/[\w-]+\.(h|cc)$/,
   /^CMakeLists\.txt$/, /^binding\.gyp$/,
   /^scripts\/(install\.js|build-native\.sh|build-lws-for-gyp\.sh|fetch-lws\.sh)$/,
   /^patches\/lws\/[\w.-]+$/,

@@ -31,7 +31,12 @@ OH_NetStack_WebsocketClient* ConstructClientOn(EngineHost* host, OH_NetStack_Web
 
 size_t LiveClientCount();
 
-// Sets the send limit of the C API in bytes (OpenHarmony: 4 MiB). For tests.
+// OH_NetStack_WebSocketClient_Connect with the header list given apart (the released
+// names pass a copy of theirs); `client` is either generation's client pointer.
+int ConnectClient(const void* client, const char* url, const OH_NetStack_WebsocketClient_Slist* headers);
+
+// OpenHarmony's limits: the largest message Send takes (4 MiB), headers per client, and
+// messages waiting to be sent.
 constexpr size_t kMaxSendBytes = 4u * 1024 * 1024;
 constexpr size_t kMaxHeaders = 8192;
 constexpr size_t kMaxQueuedMessages = 65536;

@@ -1,11 +1,11 @@
 /*
- * later_names.c - a WebSocket echo client written against the OpenHarmony NetStack C API
- * with its later names (OH_WebSocketClient_*, struct WebSocket, WebSocket_*), as on an
- * OpenHarmony device: the same source builds with the OpenHarmony NDK (libnet_websocket.so)
- * and, here, with netstack-websocket's libnet_websocket.so:
+ * draft_names.c - a WebSocket echo client written against the OpenHarmony NetStack C API
+ * under its draft names (OH_NetStack_WebsocketClient_*, the names of OpenHarmony's draft of
+ * the API, which netstack-websocket keeps beside the released ones): the same source builds with the OpenHarmony NDK (libnet_websocket.so) and, here, with
+ * netstack-websocket's libnet_websocket.so:
  *
- *   cc later_names.c $(pkg-config --cflags --libs net_websocket) -o later_names
- *   ./later_names ws://127.0.0.1:8080/ [message]
+ *   cc draft_names.c $(pkg-config --cflags --libs net_websocket) -o draft_names
+ *   ./draft_names ws://127.0.0.1:8080/ [message]
  *
  * It connects (with one extra request header), sends the message, waits for the echo,
  * closes with 1000 and destroys the client. Callbacks come from the library's own thread,
@@ -25,7 +25,7 @@ static pthread_cond_t g_cond = PTHREAD_COND_INITIALIZER;
 static int g_finished = 0;
 static int g_echoOk = 0;
 static uint32_t g_closeCode = 0;
-static char g_message[256] = "hello from later_names";
+static char g_message[256] = "hello from draft_names";
 
 static void Finish(void)
 {
@@ -35,30 +35,32 @@ static void Finish(void)
     pthread_mutex_unlock(&g_lock);
 }
 
-static void OnOpen(struct WebSocket *client, WebSocket_OpenResult openResult)
+static void OnOpen(struct OH_NetStack_WebsocketClient *client, struct OH_NetStack_WebsocketClient_OpenResult openResult)
 {
     printf("onOpen: code=%u reason=%s\n", openResult.code, openResult.reason ? openResult.reason : "");
-    int ret = OH_WebSocketClient_Send(client, g_message, strlen(g_message));
-    if (ret != WEBSOCKET_OK) {
-        printf("OH_WebSocketClient_Send failed: %d\n", ret);
+    int ret = OH_NetStack_WebSocketClient_Send(client, g_message, strlen(g_message));
+    if (ret != Websocket_OK) {
+        printf("Send failed: %d\n", ret);
     }
 }
 
-static void OnMessage(struct WebSocket *client, char *data, uint32_t length)
+static void OnMessage(struct OH_NetStack_WebsocketClient *client, char *data, uint32_t length)
 {
     printf("onMessage: %u bytes: %.*s\n", length, (int)length, data);
     pthread_mutex_lock(&g_lock);
     g_echoOk = (length == strlen(g_message) && memcmp(data, g_message, length) == 0);
     pthread_mutex_unlock(&g_lock);
 
-    WebSocket_CloseOption option = { .code = 1000, .reason = "done" };
-    int ret = OH_WebSocketClient_Close(client, option);
-    if (ret != WEBSOCKET_OK) {
-        printf("OH_WebSocketClient_Close failed: %d\n", ret);
+    struct OH_NetStack_WebsocketClient_CloseOption option;
+    option.code = 1000;
+    option.reason = "done";
+    int ret = OH_NetStack_WebSocketClient_Close(client, option);
+    if (ret != Websocket_OK) {
+        printf("Close failed: %d\n", ret);
     }
 }
 
-static void OnError(struct WebSocket *client, WebSocket_ErrorResult errorResult)
+static void OnError(struct OH_NetStack_WebsocketClient *client, struct OH_NetStack_WebsocketClient_ErrorResult errorResult)
 {
     (void)client;
     printf("onError: code=%u message=%s\n", errorResult.errorCode,
@@ -66,7 +68,7 @@ static void OnError(struct WebSocket *client, WebSocket_ErrorResult errorResult)
     Finish(); /* nothing more to wait for (onClose may still follow) */
 }
 
-static void OnClose(struct WebSocket *client, WebSocket_CloseResult closeResult)
+static void OnClose(struct OH_NetStack_WebsocketClient *client, struct OH_NetStack_WebsocketClient_CloseResult closeResult)
 {
     (void)client;
     printf("onClose: code=%u reason=%s\n", closeResult.code, closeResult.reason ? closeResult.reason : "");
@@ -86,21 +88,25 @@ int main(int argc, char *argv[])
         snprintf(g_message, sizeof(g_message), "%s", argv[2]);
     }
 
-    struct WebSocket *client = OH_WebSocketClient_Constructor(OnOpen, OnMessage, OnError, OnClose);
+    struct OH_NetStack_WebsocketClient *client =
+        OH_NetStack_WebsocketClient_Construct(OnOpen, OnMessage, OnError, OnClose);
     if (client == NULL) {
-        printf("OH_WebSocketClient_Constructor failed\n");
+        printf("Construct failed\n");
         return 1;
     }
 
-    struct WebSocket_Header header = { .fieldName = "X-Example", .fieldValue = "later_names", .next = NULL };
-    int ret = OH_WebSocketClient_AddHeader(client, header);
-    if (ret != WEBSOCKET_OK) {
-        printf("OH_WebSocketClient_AddHeader failed: %d\n", ret);
+    struct OH_NetStack_WebsocketClient_Slist header;
+    header.FieldName = "X-Example";
+    header.FieldValue = "draft_names";
+    header.next = NULL;
+    int ret = OH_NetStack_WebSocketClient_AddHeader(client, header);
+    if (ret != Websocket_OK) {
+        printf("AddHeader failed: %d\n", ret);
     }
 
-    ret = OH_WebSocketClient_Connect(client, argv[1], client->requestOptions);
+    ret = OH_NetStack_WebSocketClient_Connect(client, argv[1], client->RequestOptions);
     printf("Connect: %d\n", ret);
-    if (ret == WEBSOCKET_OK) {
+    if (ret == Websocket_OK) {
         struct timespec deadline;
         clock_gettime(CLOCK_REALTIME, &deadline);
         deadline.tv_sec += 10;
@@ -115,7 +121,7 @@ int main(int argc, char *argv[])
         }
     }
 
-    ret = OH_WebSocketClient_Destroy(client);
+    ret = OH_NetStack_WebsocketClient_Destroy(client);
     printf("Destroy: %d\n", ret);
 
     pthread_mutex_lock(&g_lock);

@@ -1,0 +1,138 @@
+// How a Connection gets open: the name lookup (off the loop thread), one lws connect
+// attempt per address (through a proxy when asked), the handshake's extra headers, the
+// check of the server's answer (subprotocol, extensions), the handshake timeout, and the
+// failure texts. It keeps the handshake's data only until the connection is open.
+//
+// The Connection routes the lws events of the handshake here and is told the outcome
+// through ConnectorOwner; every loop callback the connector waits for is a Hold of the
+// connection (LoopHolds), so the connection is never freed under it.
+#pragma once
+
+#include <uv.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "connect_request.h"
+#include "connection_sink.h"
+#include "loop_holds.h"
+
+struct lws;
+struct lws_retry_bo;
+
+namespace netstack {
+
+class Engine;
+
+// What the connector tells its connection. All calls on the loop thread.
+class ConnectorOwner {
+ public:
+  // Someone still waits for the outcome (false once detached or the engine shuts down).
+  virtual bool OutcomeWanted() const = 0;
+  // The name is resolved: the first attempt starts.
+  virtual void OnConnecting() = 0;
+  // An attempt is under way (the connection is not open, failed or closed yet).
+  virtual bool StillConnecting() const = 0;
+  // No attempt is left: report `message` as the connection's error and end.
+  virtual void OnConnectFailed(const std::string& message) = 0;
+  // Nobody waits for the outcome any more: end quietly.
+  virtual void OnConnectAbandoned() = 0;
+  // The handshake timed out: report `message` and drop the socket.
+  virtual void OnHandshakeTimeout(const std::string& message) = 0;
+  // A hold was released: the connection may be freed now (the connector is freed with it,
+  // so it touches nothing after this call).
+  virtual void ReleaseIfDone() = 0;
+
+ protected:
+  ~ConnectorOwner() = default;
+};
+
+class Connector {
+ public:
+  // lws_user: the pointer lws hands back with every event (the Connection); socket: where
+  // the current attempt's wsi is kept (lws sets it early during the connect call).
+  Connector(Engine& engine, ConnectRequest request, ConnectorOwner& owner, LoopHolds& holds, void* lws_user,
+            lws** socket);
+  ~Connector();
+  Connector(const Connector&) = delete;
+  Connector& operator=(const Connector&) = delete;
+
+  // Resolves the name (or takes the unix socket) and connects on a later loop turn.
+  void Start();
+  // The lookup is no longer wanted (it still comes back, cancelled).
+  void CancelLookup();
+  // Terminate() before open: no retry; the failure says the caller closed it.
+  void Abandon();
+
+  // Events of attempts other than the current socket's, and of the connect call itself:
+  // true when handled here (the Connection does nothing more with the event).
+  bool InterceptAttemptEvent(lws* wsi, int reason, void* in);
+  // LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER.
+  int AppendHeaders(lws* wsi, void* in, size_t len);
+  // LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH: 0 accepts the server's answer, -1 refuses it.
+  int CheckResponse(lws* wsi);
+  // LWS_CALLBACK_CLIENT_CONNECTION_ERROR: records why (DescribeFailure says it).
+  void NoteConnectionError(lws* wsi, const void* in);
+  // Another address may be tried after a failed attempt.
+  bool CanRetry() const;
+  // Tries the next address on a later loop turn.
+  void RetrySoon();
+  // The handshake completed: no timeout any more.
+  void OnEstablished() { StopHandshakeTimer(); }
+  // Once the connection is open: the handshake's data is let go (an open connection may
+  // idle for hours, thousands of them).
+  void ReleaseHandshakeData();
+
+  void StopHandshakeTimer();
+  // "cannot connect to ws://host:port: why".
+  std::string DescribeFailure() const;
+  // The server's HTTP answer, when one was read (also of a refused handshake).
+  const HttpResponse* response() const { return have_response_ ? &response_ : nullptr; }
+  const HttpResponse& handshake_response() const { return response_; }  // empty if none was read
+  const std::string& protocol() const { return protocol_; }      // the chosen subprotocol
+  const std::string& extensions() const { return extensions_; }  // the negotiated extensions
+
+ private:
+  static void OnResolved(uv_getaddrinfo_t* req, int status, struct addrinfo* res);
+  void AfterResolve(int status);
+  void ConnectToNextAddress();
+  template <typename Step>
+  void Defer(Step step);
+  void StartHandshakeTimer();
+  void CaptureResponse(lws* wsi);
+  std::string CheckSubprotocol() const;
+  void DescribeProxyFailure();
+  const std::string& LookupName() const;
+
+  Engine& engine_;
+  ConnectorOwner& owner_;
+  LoopHolds& holds_;
+  void* const lws_user_;
+  lws** const socket_;
+  // Only the handshake (and a retry on the next address) reads it: freed once open, as an
+  // open connection may idle for hours, thousands of them.
+  std::unique_ptr<ConnectRequest> request_;
+  std::unique_ptr<lws_retry_bo> idle_policy_;  // keepalive; lws keeps a pointer to it
+
+  uv_getaddrinfo_t* resolve_req_ = nullptr;  // owned; freed in OnResolved
+  std::vector<std::string> addresses_;
+  size_t next_address_ = 0;
+  std::string last_error_;
+  std::string filter_error_;     // why we refused the server's handshake response
+  bool proxy_refused_ = false;   // the proxy answered CONNECT with something other than 200
+  bool abandoned_ = false;       // Terminate(): no retry, no more waiting
+  HttpResponse response_;
+  bool have_response_ = false;
+  std::string protocol_;
+  std::string extensions_;
+  uv_timer_t* handshake_timer_ = nullptr;  // owned; freed in its close callback
+  bool timer_closing_ = false;
+
+  // lws may report an attempt's failure inside lws_client_connect_via_info.
+  bool in_connect_call_ = false;
+  lws* attempt_wsi_ = nullptr;             // the wsi lws made inside that call, if it reported one
+  std::vector<lws*> abandoned_sockets_;    // failed inside the call; their WSI_DESTROY is due
+};
+
+}  // namespace netstack
