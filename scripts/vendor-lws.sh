@@ -8,8 +8,13 @@
 # docs), with its LICENSE and debian/ (copyright, changelog, the patches applied).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-tree="$(bash "$root/scripts/fetch-lws.sh" --no-vendored | tail -n 1)"
 out="$root/deps/libwebsockets"
+# Already there for the current pins and patches (fetch-lws.sh checks NETSTACK_TREE): kept.
+if [ "$(bash "$root/scripts/fetch-lws.sh" 2>/dev/null | tail -n 1)" = "$out" ]; then
+  echo "vendor-lws: $out is up to date ($(cat "$out/NETSTACK_TREE"))" >&2
+  echo "$out"; exit 0
+fi
+tree="$(bash "$root/scripts/fetch-lws.sh" --no-vendored | tail -n 1)"
 rm -rf "$out"
 mkdir -p "$out"
 for entry in CMakeLists.txt CMakeLists-implied-options.txt LICENSE README.md changelog \
