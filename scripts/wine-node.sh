@@ -5,13 +5,14 @@
 # scripts/wine-root.sh (entered with chroot in a private mount namespace; /tmp, the current
 # directory and node.exe's directory are bound at the same paths). Wine cannot write to a
 # pipe as stdout (EBADF): the output goes through files. A run is limited to 110 s.
+# NETSTACK_WINEDEBUG=+winsock (say) turns Wine's debug channels on (default -all).
 set -uo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 exe="$1"
 shift
 out="$(mktemp)"; err="$(mktemp)"
 trap 'rm -f "$out" "$err"' EXIT
-env_pass=(WINEDEBUG=-all WINEDLLOVERRIDES=mscoree,mshtml=)
+env_pass=(WINEDEBUG=${NETSTACK_WINEDEBUG:--all} WINEDLLOVERRIDES=mscoree,mshtml=)
 for v in NODE_EXTRA_CA_CERTS SMOKE_TIMEOUT_MS; do [ -n "${!v:-}" ] && env_pass+=("$v=${!v}"); done
 host_major="$(wine --version 2>/dev/null | sed -n 's/^wine-\([0-9]*\).*/\1/p')"
 if [ "${host_major:-0}" -ge 9 ] && [ "${NETSTACK_WINE_ROOT:-auto}" != always ]; then
