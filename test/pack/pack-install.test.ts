@@ -227,6 +227,8 @@ describe('no matching binary', () => {
     const dest = copyWithout('netstack-websocket-nobuild', null);
     const r = run(process.execPath, [path.join(dest, 'scripts', 'install.js')], dest, 60000);
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('could not build the native addon from source; it needs cmake (>= 3.16), a C and C++ compiler');
+    expect(r.stderr).toContain(`netstack-websocket: no prebuilt binary for ${process.platform}-${process.arch}; ` +
+      'building from source needs cmake >= 3.16 and a C/C++ compiler: cmake was not found, ' +
+      'no C compiler (cc, gcc or clang) was found, no C++ compiler (c++, g++ or clang++) was found');
   }, 180000);
 });
