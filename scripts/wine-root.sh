@@ -27,6 +27,6 @@ if [ ! -f "$base/.ready" ]; then
       sh -c "wineboot -i; winecfg -v win10; wineserver -w"
   ' _ "$root" >"$base/wine.log" 2>&1 </dev/null || { tail -n 20 "$base/wine.log" >&2; exit 1; }
   touch "$base/.ready"
-  log "ready: $(chroot "$root" wine --version 2>/dev/null || echo wine)"
+  log "ready: wine $(dpkg-query --admindir="$root/var/lib/dpkg" -W -f='${Version}' wine 2>/dev/null)"
 fi
 echo "$root"
