@@ -56,6 +56,9 @@ constexpr size_t kStreamPiece = 256 * 1024;
 constexpr size_t kBatchFlushBytes = 256 * 1024;
 // The batch buffer is freed after a burst that grew it beyond this.
 constexpr size_t kBatchKeepCapacity = 1024 * 1024;
+// A detached connection (Destroy) gets this long to finish its closing handshake; then it
+// is dropped, whatever state lws is in.
+constexpr int kDetachedCloseSeconds = 5;
 
 std::string LwsErrorText(const void* in) {
   if (!in) return std::string();
@@ -387,9 +390,9 @@ void Connection::StopHandshakeTimer() {
   });
 }
 
-void Connection::KillSoon() {
+void Connection::KillSoon(int within_seconds) {
   if (!wsi_) return;
-  lws_set_timeout(wsi_, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
+  lws_set_timeout(wsi_, PENDING_TIMEOUT_KILLED_BY_PARENT, within_seconds > 0 ? within_seconds : LWS_TO_KILL_ASYNC);
   // The timeout only takes effect when lws next looks at its timers: wake it now.
   lws_cancel_service(engine_.context());
 }
@@ -684,9 +687,11 @@ void Connection::Detach() {
       break;
     case State::kOpen:
       Close(1001, "");
-      if (wsi_) lws_set_timeout(wsi_, PENDING_TIMEOUT_CLOSE_SEND, 5);  // don't wait long for the peer
+      KillSoon(kDetachedCloseSeconds);  // don't wait long for the peer
       break;
     case State::kClosing:
+      KillSoon(kDetachedCloseSeconds);  // whatever lws waits for: nobody waits for it any more
+      break;
     case State::kClosed:
       break;
   }

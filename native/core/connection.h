@@ -175,7 +175,7 @@ class Connection : private TurnBatcher::Client {
   void ReleaseIfDone();
   void RequestWritable();
   bool CanWriteNow() const;
-  void KillSoon();
+  void KillSoon(int within_seconds = 0);  // lws cannot postpone it (patch 0023)
   std::string DescribeFailure() const;
   void DescribeProxyFailure();
   std::string CheckSubprotocol() const;

@@ -3,7 +3,7 @@
 // reasons over 123 bytes, invalid UTF-8 reasons and reserved codes fail the connection).
 import { describe, expect } from 'vitest';
 import { WAIT_MS, binary, details, hex, payload, text, useHarness, verdictCleanClose, verdictFail } from './harness';
-import { closePayload, frame } from './raw-server';
+import { closePayload, frame, sleep } from './raw-server';
 
 const h = useHarness();
 
@@ -150,5 +150,30 @@ describe('7.10 abnormal closure', () => {
     const ev = client.first('close');
     expect({ echoes: conn.messages.length, clientClose: ev ? { code: ev.code, wasClean: ev.wasClean } : 'no close event' }, details(conn, client))
       .toEqual({ echoes: 1, clientClose: { code: 1006, wasClean: false } });
+  });
+
+  // The server completes the upgrade, breaks the protocol in the same write (with more bytes
+  // after the violation) and resets TCP 0-3 ms later. The client hung at 100% CPU in 10-30%
+  // of such attempts, never reporting the end (patches/lws/0022): repeat each case.
+  const violations: Array<[string, Buffer]> = [
+    ['a 126-byte ping', frame.raw({ opcode: 0x9, payload: payload(126) })],
+    ['invalid UTF-8', frame.text(hex('616263fffe64'))],
+    ['a 1-byte close payload', frame.raw({ opcode: 0x8, payload: hex('03') })],
+  ];
+  violations.forEach(([what, violation], i) => {
+    h.test(`7.10.${i + 2} ${what} right after the 101, then a TCP reset: the connection ends once (40 attempts)`, async () => {
+      const outcomes: string[] = [];
+      for (let attempt = 0; attempt < 40; attempt++) {
+        const trailing = Buffer.concat([violation, frame.text('after the violation'), frame.ping('p')]);
+        const { connection, client } = h.start({ echo: true }, { trailing });
+        const conn = await connection;
+        await sleep(attempt % 4);
+        conn.reset();
+        await client.until(() => client.closed, WAIT_MS);
+        await sleep(20);  // a second close event would show by now
+        outcomes.push(`${client.of('close').length} close event(s)${client.of('message').length ? ', a message delivered' : ''}`);
+      }
+      expect(outcomes.filter((o) => o !== '1 close event(s)')).toEqual([]);
+    }, 60000);
   });
 });
