@@ -47,6 +47,31 @@ describe('7.1 data after close', () => {
     await conn.write(Buffer.concat([frame.close(1000), frame.close(1001, 'second')]));
     await verdictCleanClose(conn, client, {}, 1000, '', { closeAlreadySent: true });
   });
+
+  // Nothing after the close frame is parsed: malformed bytes there must not fail the
+  // connection (the client dropped TCP without answering the close).
+  const malformed: Array<[string, Buffer]> = [
+    ['a 126-byte ping', frame.raw({ opcode: 0x9, payload: payload(126) })],
+    ['a reserved opcode', frame.raw({ opcode: 0x3, payload: 'x' })],
+    ['invalid UTF-8 text', frame.text(hex('cebae1bdb9cf83cebcceb5eda080'))],
+    ['a masked frame', frame.text('masked', { mask: true })],
+    ['a continuation with nothing to continue', frame.cont('orphan')],
+    ['garbage bytes', hex('ffffffffffffffffffff')],
+  ];
+  malformed.forEach(([what, bytes], i) => {
+    h.test(`7.1.${i + 7} close, then ${what} in the same write: ignored, the close is answered`, async () => {
+      const { conn, client } = await h.open();
+      await conn.write(Buffer.concat([frame.close(1000), bytes]));
+      await verdictCleanClose(conn, client, {}, 1000, '', { closeAlreadySent: true });
+    });
+  });
+
+  h.test(`7.1.${malformed.length + 7} close, then a 126-byte ping in a later write: ignored`, async () => {
+    const { conn, client } = await h.open();
+    await conn.write(frame.close(1000));
+    await conn.write(frame.raw({ opcode: 0x9, payload: payload(126) }));
+    await verdictCleanClose(conn, client, {}, 1000, '', { closeAlreadySent: true });
+  });
 });
 
 describe('7.2 client-initiated close', () => {
