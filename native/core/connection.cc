@@ -22,6 +22,8 @@
 // previous message (a write now would be glued to it). The public
 // lws_send_pipe_choked() tests the same plus a poll() syscall.
 extern "C" int lws_netstack_write_pending(struct lws* wsi);
+// Added by patches/lws/0028: lws owes the peer a pong (sent at the next POLLOUT).
+extern "C" int lws_netstack_control_pending(struct lws* wsi);
 // Added by patches/lws/0011: data frames written while set go out uncompressed.
 extern "C" void lws_netstack_set_no_compress(struct lws* wsi, int no_compress);
 // Added by patches/lws/0006: fail a data frame whose declared length exceeds this, as
@@ -402,10 +404,11 @@ void Connection::RequestWritable() {
 }
 
 bool Connection::CanWriteNow() const {
-  // Nothing queued before it and nothing of an earlier frame still in lws's buffer: the
+  // Nothing queued before it, nothing of an earlier frame still in lws's buffer, and no
+  // pong owed for a ping that came before (it goes first, lws sends it at POLLOUT): the
   // frame can go to the socket right away, without a round through POLLOUT.
   return state_ == State::kOpen && wsi_ && send_queue_.empty() && !stream_.id && !close_requested_ &&
-         !peer_closed_ && !lws_netstack_write_pending(wsi_);
+         !peer_closed_ && !lws_netstack_write_pending(wsi_) && !lws_netstack_control_pending(wsi_);
 }
 
 bool Connection::CompressionApplies(size_t length) const {

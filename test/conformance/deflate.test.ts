@@ -505,7 +505,7 @@ describe('D4 what the client sends', () => {
     client.send(big, false);
     await conn.writeEach([frame.ping('p1'), frame.ping('p2'), frame.ping('p3')], 1);
     client.send('after', false);
-    await verdictCleanClose(conn, client, { echoes: [text(big), text('after')], pongs: ['p1', 'p2', 'p3'], lastPongOnly: true });
+    await verdictCleanClose(conn, client, { echoes: [text(big), text('after')], pongs: ['p1', 'p2', 'p3'] });
   }, 30000);
 
   h.test('D4.5 a ping while a 16 MiB message is compressed into a full socket: the pong goes out between its frames', async (ctx) => {
