@@ -6,11 +6,14 @@
 // a few hundred attempts, one connection at a time, in a child process
 // (test/fixtures/hostile-reset-client.js); the plan of attempt i (violation, bytes after it,
 // one write or two, delay before the reset) is fixed by i, so a failure can be replayed.
+import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import tls from 'node:tls';
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Op, acceptKeyFor, encodeFrame, frame } from '../conformance/raw-server';
+import { generateTestCerts, hasOpenssl, removeTestCerts, type TestCerts } from '../helpers/certs';
 
 const ATTEMPTS = Number(process.env.HOSTILE_RESET_ATTEMPTS ?? 300);
 const root = path.resolve(__dirname, '../..');
@@ -30,15 +33,15 @@ function planFor(i: number): { violation: string; bytes: Buffer; after: boolean;
   return { violation, bytes, after: n % 2 === 1, split: (n >> 1) % 2 === 1, delayMs: (n >> 2) % 4 };
 }
 
-let server: net.Server;
-let url = '';
-
-beforeAll(async () => {
-  server = net.createServer((socket) => {
+/** The hostile server: plain TCP, or TLS over a TCP socket it can reset. */
+function startServer(tlsOptions?: tls.TlsOptions): Promise<{ server: net.Server; url: string }> {
+  const server = net.createServer((raw) => {
+    raw.on('error', () => undefined);
+    const socket = tlsOptions ? new tls.TLSSocket(raw, { ...tlsOptions, isServer: true }) : raw;
     let head = '';
     let answered = false;
     socket.on('error', () => undefined);
-    socket.on('data', (data) => {
+    socket.on('data', (data: Buffer) => {
       if (answered) return;
       head += data.toString('latin1');
       const end = head.indexOf('\r\n\r\n');
@@ -50,7 +53,7 @@ beforeAll(async () => {
       const response = Buffer.from(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
         `Sec-WebSocket-Accept: ${acceptKeyFor(key)}\r\n\r\n`, 'latin1');
       const hostile = plan.after ? Buffer.concat([plan.bytes, frame.text('after the violation'), frame.ping('p')]) : plan.bytes;
-      const reset = () => setTimeout(() => socket.resetAndDestroy(), plan.delayMs);
+      const reset = () => setTimeout(() => raw.resetAndDestroy(), plan.delayMs);
       if (plan.split) {
         socket.write(response);
         setImmediate(() => { if (!socket.destroyed) socket.write(hostile); reset(); });
@@ -60,12 +63,29 @@ beforeAll(async () => {
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `ws://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => {
+    resolve({ server, url: `${tlsOptions ? 'wss' : 'ws'}://127.0.0.1:${(server.address() as net.AddressInfo).port}` });
+  }));
+}
+
+let plain: { server: net.Server; url: string };
+let secure: { server: net.Server; url: string } | null = null;
+let certs: TestCerts | null = null;
+let caFile = '';
+
+beforeAll(async () => {
+  plain = await startServer();
+  if (hasOpenssl()) {
+    certs = generateTestCerts();
+    caFile = path.join(certs.dir, 'hostile-reset-ca.pem');
+    fs.writeFileSync(caFile, certs.ca.cert);
+    secure = await startServer({ key: certs.server.key, cert: certs.server.cert });
+  }
 });
 
 afterAll(async () => {
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  for (const s of [plain, secure]) if (s) await new Promise<void>((resolve) => s.server.close(() => resolve()));
+  removeTestCerts(certs);
 });
 
 interface Summary {
@@ -75,9 +95,10 @@ interface Summary {
   live: { clients: number; connections: number };
 }
 
-function runClient(face: string, mode: string): Promise<{ summary: Summary | null; exited: boolean; output: string }> {
+function runClient(face: string, mode: string, url: string, ca = ''): Promise<{ summary: Summary | null; exited: boolean; output: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(root, 'test', 'fixtures', 'hostile-reset-client.js'), face, url, String(ATTEMPTS), mode], {
+    const args = [path.join(root, 'test', 'fixtures', 'hostile-reset-client.js'), face, url, String(ATTEMPTS), mode, ...(ca ? [ca] : [])];
+    const child = spawn(process.execPath, args, {
       cwd: root, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -114,14 +135,27 @@ const ALLOWED: Record<string, Record<string, RegExp>> = {
   },
 };
 
+function expectEndsOnce(face: string, mode: string, r: { summary: Summary | null; exited: boolean; output: string }): void {
+  expect(r.exited, r.output).toBe(true);
+  expect(r.summary, r.output).not.toBeNull();
+  const summary = r.summary!;
+  const unexpected = Object.entries(summary.patterns).filter(([events]) => !ALLOWED[mode][face].test(events));
+  // Most attempts must get as far as open (else the case tests nothing: a refused TLS, say).
+  const opened = Object.entries(summary.patterns).reduce((n, [events, count]) => n + (events.startsWith('open') ? count : 0), 0);
+  expect({ attempts: summary.attempts, hangs: summary.hangs, unexpected, live: summary.live, mostOpened: opened > ATTEMPTS / 2 }, r.output).toEqual({
+    attempts: ATTEMPTS, hangs: [], unexpected: [], live: { clients: 0, connections: 0 }, mostOpened: true,
+  });
+}
+
 describe.each(['wait', 'abort'])('a server that breaks the protocol and resets TCP at once (%s)', (mode) => {
   test.each(['whatwg', 'connect', 'ohos', 'mirror'])('%s: every attempt ends once, nothing is left, the process exits', async (face) => {
-    const { summary, exited, output } = await runClient(face, mode);
-    expect(exited, output).toBe(true);
-    expect(summary, output).not.toBeNull();
-    const unexpected = Object.entries(summary!.patterns).filter(([events]) => !ALLOWED[mode][face].test(events));
-    expect({ attempts: summary!.attempts, hangs: summary!.hangs, unexpected, live: summary!.live }, output).toEqual({
-      attempts: ATTEMPTS, hangs: [], unexpected: [], live: { clients: 0, connections: 0 },
-    });
+    expectEndsOnce(face, mode, await runClient(face, mode, plain.url));
+  }, 180_000);
+});
+
+describe('the same over TLS', () => {
+  test.each(['whatwg', 'connect'])('%s: every attempt ends once, nothing is left, the process exits', async (face) => {
+    if (!secure) return; // no openssl CLI to make certificates: the plain cases cover the rest
+    expectEndsOnce(face, 'wait', await runClient(face, 'wait', secure.url, caFile));
   }, 180_000);
 });
