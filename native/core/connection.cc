@@ -36,6 +36,10 @@ extern "C" void lws_netstack_hold_control(struct lws* wsi, int hold);
 extern "C" int lws_netstack_frame_is_final(struct lws* wsi);
 // Added by patches/lws/0007: TLS server name other than the Host header's.
 extern "C" void lws_netstack_set_servername(struct lws* wsi, const char* name);
+// Added by patches/lws/0081: on = 0: lws answers no ping; the user sends the pongs.
+extern "C" void lws_netstack_set_auto_pong(struct lws* wsi, int on);
+// Added by patches/lws/0082: bytes read past the response headers, not yet consumed.
+extern "C" size_t lws_netstack_pending_input(struct lws* wsi, const uint8_t** data);
 
 namespace netstack {
 static_assert(Connection::LWS_PRE_BYTES == LWS_PRE, "the send headroom must be lws's LWS_PRE");
@@ -618,11 +622,19 @@ uint64_t Connection::Send(const uint8_t* data, size_t length, bool binary, bool 
 }
 
 bool Connection::Ping(const uint8_t* data, size_t length) {
+  return QueueControl(FrameKind::kPing, data, length);
+}
+
+bool Connection::Pong(const uint8_t* data, size_t length) {
+  return QueueControl(FrameKind::kPong, data, length);
+}
+
+bool Connection::QueueControl(FrameKind kind, const uint8_t* data, size_t length) {
   if (length > 125 || finished_ || close_requested_ || state_ == State::kClosing || state_ == State::kClosed) {
     return false;
   }
   OutgoingMessage message;
-  message.kind = FrameKind::kPing;
+  message.kind = kind;
   message.id = 0;
   message.bytes.reset(new uint8_t[LWS_PRE + length]);
   message.length = length;
@@ -636,6 +648,7 @@ void Connection::ReleaseHandshakeData() {
   // Only the handshake needs these (and a retry on the next address); an open connection
   // may idle for hours, thousands of them: give the memory back.
   HttpResponse().headers.swap(response_.headers);
+  std::string().swap(response_.body);
   request_.reset();
   std::vector<std::string>().swap(addresses_);
 }
@@ -667,7 +680,7 @@ void Connection::Close(uint16_t code, std::string reason) {
     return;
   }
   close_requested_ = true;
-  close_code_ = code;
+  close_code_ = code == 0 && !reason.empty() ? 1000 : code;  // a reason needs a status code
   close_reason_ = std::move(reason);
   RequestWritable();  // if not open yet, the close is sent as soon as it is
 }
@@ -707,6 +720,10 @@ void Connection::AbortForShutdown() {
 }
 
 int Connection::HandleLwsEvent(lws* wsi, int reason_value, void* in, size_t len) {
+  if (reason_value == kLwsReceivePing) {  // not one of lws's own reasons
+    if (sink_) sink_->OnPing(static_cast<const uint8_t*>(in), len);
+    return 0;
+  }
   const auto reason = static_cast<lws_callback_reasons>(reason_value);
   if (in_connect_call_) attempt_wsi_ = reason == LWS_CALLBACK_WSI_DESTROY ? nullptr : wsi;
   if (reason == LWS_CALLBACK_CONNECTING) {  // before TLS starts (also inside the connect call)
@@ -794,6 +811,7 @@ int Connection::HandleLwsEvent(lws* wsi, int reason_value, void* in, size_t len)
     case LWS_CALLBACK_CLIENT_ESTABLISHED: {
       state_ = State::kOpen;
       lws_netstack_set_rx_limit(wsi, max_message_bytes_);
+      if (!request_->auto_pong) lws_netstack_set_auto_pong(wsi, 0);
       StopHandshakeTimer();
       if (!extensions_.empty()) {
         // lws inflates and deflates 1 KiB per step by default, and each deflated KiB
@@ -858,7 +876,7 @@ int Connection::HandleLwsEvent(lws* wsi, int reason_value, void* in, size_t len)
           info.reason = peer_close_reason_;
           info.clean = true;
         } else if (close_sent_) {
-          info.code = close_code_;
+          info.code = close_code_ != 0 ? close_code_ : 1005;  // our close had no status code
           info.reason = close_reason_;
           info.clean = true;
         } else if (failure_code_) {
@@ -1015,7 +1033,8 @@ int Connection::WriteQueued(lws* wsi) {
     OutgoingMessage& message = send_queue_.front();
     const size_t length = message.length;
     // Small frames are framed into one batch, written as one (up to kBatchFlushBytes).
-    if (message.kind != FrameKind::kPing && CanBatch(length) && batch_.size() < kBatchFlushBytes) {
+    const bool control = message.kind == FrameKind::kPing || message.kind == FrameKind::kPong;
+    if (!control && CanBatch(length) && batch_.size() < kBatchFlushBytes) {
       if (uint8_t* payload = AppendToBatch(message.kind, length, message.id)) {
         if (length) std::memcpy(payload, message.payload(), length);
         CommitBatchedFrame();
@@ -1028,7 +1047,7 @@ int Connection::WriteQueued(lws* wsi) {
       if (!WriteBatch()) return -1;
       continue;  // this message again, once the batch is out
     }
-    if (message.kind != FrameKind::kPing && CanStream(length) &&
+    if (!control && CanStream(length) &&
         PrepareStream(std::move(message.bytes), length, message.kind, message.id)) {
       queued_bytes_ -= length;
       send_queue_.pop_front();
@@ -1036,12 +1055,13 @@ int Connection::WriteQueued(lws* wsi) {
       return ContinueStream() ? 0 : -1;
     }
     lws_write_protocol protocol = message.kind == FrameKind::kPing     ? LWS_WRITE_PING
+                                  : message.kind == FrameKind::kPong   ? LWS_WRITE_PONG
                                   : message.kind == FrameKind::kBinary ? LWS_WRITE_BINARY
                                                                        : LWS_WRITE_TEXT;
-    if (message.kind != FrameKind::kPing) SetCompression(wsi, length);
+    if (!control) SetCompression(wsi, length);
     int written = lws_write(wsi, message.payload(), length, protocol);
     if (written < 0) return -1;
-    if (message.kind != FrameKind::kPing) {
+    if (!control) {
       queued_bytes_ -= length;
       if (NoteWritten(message.id, length)) draining_queued_bytes_ = std::move(message.bytes);
     }
@@ -1056,8 +1076,7 @@ int Connection::WriteQueued(lws* wsi) {
   if (close_requested_ && state_ == State::kOpen) {
     state_ = State::kClosing;
     close_sent_ = true;
-    // lws cannot send a close frame without a status code: "no code" (0) goes out as 1000.
-    if (close_code_ == 0) close_code_ = LWS_CLOSE_STATUS_NORMAL;
+    // Code 0: a close frame without a status code (patches/lws/0080); the peer sees 1005.
     lws_close_reason(wsi, static_cast<lws_close_status>(close_code_),
                      reinterpret_cast<unsigned char*>(close_reason_.data()), close_reason_.size());
     return -1;  // lws sends the close frame and waits for the peer's
@@ -1112,6 +1131,12 @@ void Connection::CaptureResponse(lws* wsi) {
                                           std::string(buffer.data()));
       },
       &collector);
+  if (response_.status != 101) {
+    // The upgrade was refused: keep the start of the body (a 401's or 403's explanation).
+    const uint8_t* body = nullptr;
+    size_t length = lws_netstack_pending_input(wsi, &body);
+    if (body && length) response_.body.assign(reinterpret_cast<const char*>(body), std::min(length, HttpResponse::kMaxBodyBytes));
+  }
   extensions_.clear();
   for (const auto& header : response_.headers) {
     if (header.first == "sec-websocket-protocol") protocol_ = header.second;

@@ -32,9 +32,12 @@ struct TlsProfile {
   std::string cert;        // client certificate chain
   std::string key;         // client private key
   std::string passphrase;  // for an encrypted key
+  bool tls13_only = false; // refuse TLS versions before 1.3 (ArkTS minSupportTlsProtocol)
 
-  bool IsDefault() const { return ca.empty() && cert.empty() && key.empty(); }
-  std::string CacheKey() const { return ca + '\0' + cert + '\0' + key + '\0' + passphrase; }
+  bool IsDefault() const { return ca.empty() && cert.empty() && key.empty() && !tls13_only; }
+  std::string CacheKey() const {
+    return ca + '\0' + cert + '\0' + key + '\0' + passphrase + '\0' + (tls13_only ? "tls13" : "");
+  }
 };
 
 // Everything of a connection that lws keeps per vhost: connections that share these
@@ -77,6 +80,7 @@ struct ConnectRequest {
   size_t max_message_bytes = 100u * 1024 * 1024;  // 0: no limit
   size_t compress_threshold = 0;      // permessage-deflate: smaller messages go uncompressed
   uint32_t handshake_timeout_ms = 0;  // 0: lws's own timeouts only
+  bool auto_pong = true;              // false: pings are reported (sink OnPing), not answered
 };
 
 class Connection : private TurnBatcher::Client {
@@ -104,6 +108,8 @@ class Connection : private TurnBatcher::Client {
 
   // A ping with up to 125 bytes of payload, after the queued messages.
   bool Ping(const uint8_t* data, size_t length);
+  // A pong (up to 125 bytes), after the queued messages: for auto_pong = false.
+  bool Pong(const uint8_t* data, size_t length);
 
   // Drops the connection without a closing handshake (OnClose 1006 follows).
   void Terminate();
@@ -132,9 +138,12 @@ class Connection : private TurnBatcher::Client {
   static size_t LiveCount();
 
   static constexpr size_t LWS_PRE_BYTES = 16;  // lws's LWS_PRE (checked in connection.cc)
+  // The callback reason of a received ping (in, len: its payload), added by
+  // patches/lws/0081 above lws's own reasons.
+  static constexpr int kLwsReceivePing = 1101;
 
  private:
-  enum class FrameKind : uint8_t { kText, kBinary, kPing };
+  enum class FrameKind : uint8_t { kText, kBinary, kPing, kPong };
   struct OutgoingMessage {
     // LWS_PRE bytes of headroom (lws writes the frame header there), then the payload,
     // which lws masks in place. Not zero-filled: every payload byte is written first.
@@ -151,6 +160,7 @@ class Connection : private TurnBatcher::Client {
   void AfterResolve(int status);
   void ConnectToNextAddress();
   void Fail(const std::string& message);
+  bool QueueControl(FrameKind kind, const uint8_t* data, size_t length);
   int WriteQueued(lws* wsi);
   void ReportSent();
   void SetCompression(lws* wsi, size_t length);

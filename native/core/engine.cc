@@ -30,6 +30,9 @@ namespace {
 std::atomic<size_t> g_live_engines{0};
 
 int EngineLwsCallback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len) {
+  if (static_cast<int>(reason) == Connection::kLwsReceivePing) {
+    return user ? static_cast<Connection*>(user)->HandleLwsEvent(wsi, Connection::kLwsReceivePing, in, len) : 0;
+  }
   switch (reason) {
     case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS: {
       auto* engine = static_cast<Engine*>(lws_context_user(lws_get_context(wsi)));
@@ -222,6 +225,7 @@ void Engine::LoadTrustStore(void* ssl_ctx_ptr) {
   } else if (X509_STORE* store = StoreFromPem(pem)) {
     SSL_CTX_set_cert_store(ssl_ctx, store);  // takes ownership
   }
+  if (profile && profile->tls13_only) SSL_CTX_set_min_proto_version(ssl_ctx, TLS1_3_VERSION);
   if (profile) profile_error_ = UseClientCertificate(ssl_ctx, *profile);
 }
 
