@@ -1,6 +1,6 @@
 /*
  * later_names.c - a WebSocket echo client written against the OpenHarmony NetStack C API
- * with its later names (OH_WebSocketClient_*, struct WebSocket, WebSocket_*), as on an
+ * with its released API 11 names (OH_WebSocketClient_*, struct WebSocket, WebSocket_*), as on an
  * OpenHarmony device: the same source builds with the OpenHarmony NDK (libnet_websocket.so)
  * and, here, with netstack-websocket's libnet_websocket.so:
  *

@@ -1,6 +1,7 @@
 /*
  * seed_names.c - a WebSocket echo client written against the OpenHarmony NetStack C API
- * with its first names (API 11: OH_NetStack_WebsocketClient_*), as on an OpenHarmony device:
+ * with the names of OpenHarmony's draft of the API (OH_NetStack_WebsocketClient_*; the released
+ * API 11 names are in later_names.c), as on an OpenHarmony device:
  * the same source builds with the OpenHarmony NDK (libnet_websocket.so) and, here, with
  * netstack-websocket's libnet_websocket.so:
  *
