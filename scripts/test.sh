@@ -3,6 +3,8 @@
 #  1. typecheck (lib and tests) and compile lib/ to dist/;
 #  2. the vitest suites against real peers on 127.0.0.1 (the addon must be built: npm install);
 #     (among them test/pack: npm pack + install into an empty project without build tools);
+#  2b. WPT's websockets/ tests in Node (test/wpt/run.mjs), ours checked against
+#     test/wpt/expectations.json, undici's run alongside for comparison;
 #  3. build libnet_websocket.so and its C test program (installs the Debian -dev packages
 #     it needs) and run the C tests against a real ws server; install the library into a
 #     prefix and build and run examples/c/*.c with pkg-config;
@@ -43,6 +45,11 @@ rm -f build/vitest-results.json
 node node_modules/vitest/vitest.mjs run --reporter=default --reporter=json \
   --outputFile.json=build/vitest-results.json "$@"
 vitest_rc=$?
+
+echo "== WPT websockets/ in Node: ours, and undici's for comparison (test/wpt)"
+wpt_log=build/wpt.log
+node test/wpt/run.mjs 2>&1 | tee "$wpt_log"
+wpt_rc=${PIPESTATUS[0]}
 
 echo "== C library and C API tests"
 c_log=build/c-tests.log
@@ -92,6 +99,6 @@ FAILED_STEPS="$failed_steps" node -e '
   }
   failed += +process.env.FAILED_STEPS;
   console.log(`tests: ${passed} passed, ${failed} failed`);
-' "$c_log" "$examples_log" "$source_log" "$matrix_log"
+' "$wpt_log" "$c_log" "$examples_log" "$source_log" "$matrix_log"
 
-[ "$vitest_rc" -eq 0 ] && [ "$c_rc" -eq 0 ] && [ "$examples_rc" -eq 0 ] && [ "$source_rc" -eq 0 ] && [ "$matrix_rc" -eq 0 ] && [ "$failed_steps" -eq 0 ]
+[ "$vitest_rc" -eq 0 ] && [ "$wpt_rc" -eq 0 ] && [ "$c_rc" -eq 0 ] && [ "$examples_rc" -eq 0 ] && [ "$source_rc" -eq 0 ] && [ "$matrix_rc" -eq 0 ] && [ "$failed_steps" -eq 0 ]
