@@ -5,6 +5,9 @@
 //  - `webSocket.createWebSocket()`: OpenHarmony's `@ohos.net.webSocket` shape.
 // The OpenHarmony C API, one to one, is at 'netstack-websocket/native'.
 export { WebSocket } from './websocket';
+export type { ClientOptions } from './websocket';
+export type { WsClientOptions, WsDeflateTuning } from './ws-options';
+export type { HandshakeRequest } from './ws-http';
 export type {
   BinaryType, EventListenerLike, MessageData, ReadyState, SendOptions, WebSocketEmitterListeners, WebSocketEventMap,
   WebSocketListener,
@@ -65,7 +68,10 @@ export default defaultExport;
 
 // CommonJS: the module is the class itself, carrying the named exports (and `default`), so
 // both `require(...)` and `require(...).connect` work. Runs last, once all exports exist.
-{
+// (Only when this file runs as the CommonJS module it is compiled to, not when a tool loads
+// the TypeScript source as an ES module.)
+if (typeof module === 'object' && module !== null && typeof exports === 'object' && module.exports === exports &&
+  Object.prototype.toString.call(exports) !== '[object Module]') {
   const named = exports as Record<string, unknown>;
   for (const name of Object.keys(named)) {
     Object.defineProperty(WebSocketClass, name, { value: named[name], enumerable: true, writable: false, configurable: true });

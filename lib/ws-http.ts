@@ -1,8 +1,8 @@
 // The HTTP objects `ws`'s 'upgrade', 'unexpected-response' and 'redirect' events hand to the
 // application: a real http.IncomingMessage for the handshake response (status, headers, and
 // the body for an unexpected response, readable as a stream), and a small stand-in for the
-// ClientRequest (the engine writes the request itself, so there is no Node request object).
-import { EventEmitter } from 'node:events';
+// ClientRequest (the engine writes the request itself, so there is no Node request object;
+// this one has what applications read from it, and abort()).
 import { IncomingMessage, STATUS_CODES } from 'node:http';
 import { Socket } from 'node:net';
 
@@ -30,7 +30,7 @@ export function incomingMessage(status: number, headers: Record<string, string>,
  * What `ws` passes as the ClientRequest: method, path, host, protocol and the request
  * headers, and abort()/destroy(), which end the connection attempt as in `ws`.
  */
-export class HandshakeRequest extends EventEmitter {
+export class HandshakeRequest {
   readonly method = 'GET';
   readonly path: string;
   readonly host: string;
@@ -40,7 +40,6 @@ export class HandshakeRequest extends EventEmitter {
   destroyed = false;
 
   constructor(url: URL, headers: ReadonlyArray<readonly [string, string]>, onAbort: () => void) {
-    super();
     this.path = `${url.pathname}${url.search}`;
     this.host = url.hostname;
     this.protocol = url.protocol === 'wss:' ? 'https:' : 'http:';
