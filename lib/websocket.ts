@@ -245,6 +245,7 @@ export class WebSocket extends EventTarget {
   }
 
   set binaryType(value: BinaryType) {
+    void this.#binaryType;  // WebIDL: a setter called on another object throws TypeError
     if (value === 'nodebuffer' || value === 'arraybuffer' || value === 'blob') this.#binaryType = value;
   }
 
@@ -284,10 +285,11 @@ export class WebSocket extends EventTarget {
   send(data: SendData, options: SendOptions, callback?: (error?: Error) => void): void;
   send(data: SendData, optionsOrCallback: SendOptions | ((error?: Error) => void) | undefined = undefined,
     maybeCallback: ((error?: Error) => void) | undefined = undefined): void {
+    const state = this.#readyState;  // WebIDL: called on another object, TypeError comes first
     if (arguments.length === 0) {
       throw new TypeError("Failed to execute 'send' on 'WebSocket': 1 argument required, but only 0 present.");
     }
-    if (this.#readyState === CONNECTING) {
+    if (state === CONNECTING) {
       throw new DOMException('send() was called before the connection opened: wait for the open event.', 'InvalidStateError');
     }
     const options = typeof optionsOrCallback === 'object' && optionsOrCallback !== null ? optionsOrCallback : {};
@@ -317,6 +319,7 @@ export class WebSocket extends EventTarget {
    * @throws DOMException InvalidAccessError for another code, SyntaxError for a longer reason.
    */
   close(code: number | undefined = undefined, reason: string | undefined = undefined): void {
+    void this.#readyState;  // WebIDL: called on another object, TypeError comes first
     let closeCode: number | undefined;
     if (code !== undefined) {
       closeCode = clampUnsignedShort(code);

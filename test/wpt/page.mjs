@@ -34,6 +34,8 @@ if (impl === 'ours') {
 globalThis.window = globalThis;
 globalThis.self = globalThis;
 install('location', page);
+// idlharness asks whether this global is a Window.
+install('Window', Object.getPrototypeOf(globalThis).constructor);
 
 process.on('uncaughtException', (err) => { errors.push(String(err?.stack ?? err)); });
 process.on('unhandledRejection', (err) => { errors.push(String(err?.stack ?? err)); });
