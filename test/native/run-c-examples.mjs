@@ -88,10 +88,10 @@ try {
     check(seenHeaders.length === headersBefore + 1 && seenHeaders[headersBefore] === name,
       `${name}: the server saw X-Example: ${name}`, `headers seen: ${JSON.stringify(seenHeaders)}`);
   }
-  // test/native/doc_style.c: callbacks declared with the bare type names, as OpenHarmony's
+  // test/native/doc-style/doc_style.c (its own folder: test/native/*.c is c_api_test): callbacks declared with the bare type names, as OpenHarmony's
   // documentation and unit tests write them, for both generations of names: the same file
   // must build as C11 and as C++17 against the installed headers, and echo with each.
-  const docStyle = path.join(root, 'test', 'native', 'doc_style.c');
+  const docStyle = path.join(root, 'test', 'native', 'doc-style', 'doc_style.c');
   for (const [lang, compiler] of [['C11', 'cc -std=c11 -x c'], ['C++17', 'c++ -std=c++17 -x c++']]) {
     const exe = path.join(tmp, lang === 'C11' ? 'doc_style_c' : 'doc_style_cpp');
     const cmd = `${compiler} -Wall -Wextra -Werror "${docStyle}" -x none -o "${exe}" $(pkg-config --cflags --libs net_websocket)`;
