@@ -9,6 +9,8 @@
 #  2. the linux-x64 prebuilt binary (prebuildify, our own build: for test/pack);
 #  3. the vitest suites against real peers on 127.0.0.1 (the addon must be built: npm install);
 #     (among them test/pack: npm pack + install into an empty project without build tools);
+#  3b. WPT's websockets/ tests in Node (test/wpt/run.mjs), ours checked against
+#     test/wpt/expectations.json, undici's run alongside for comparison;
 #  4. libnet_websocket.so and its C test program against a real ws server, the unit tests of
 #     the small native units (build-clib/native_unit_test), then the library
 #     installed into a prefix and examples/c/*.c built with pkg-config and run (needs the
@@ -46,6 +48,10 @@ rm -f build/vitest-results.json
 node node_modules/vitest/vitest.mjs run --reporter=default --reporter=json \
   --outputFile.json=build/vitest-results.json "$@"
 counted build/vitest-results.json $?
+
+echo "== WPT websockets/ in Node: ours, and undici's for comparison (test/wpt)"
+node test/wpt/run.mjs 2>&1 | tee build/wpt.log
+counted build/wpt.log "${PIPESTATUS[0]}"
 
 if command -v pkg-config >/dev/null && pkg-config --exists libuv openssl zlib; then
   echo "== C library, C API tests and native unit tests"
