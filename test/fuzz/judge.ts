@@ -11,6 +11,8 @@ import type { ExpectedMessage } from './validator';
 export const CATEGORIES = [
   'crash', 'hang', 'no-exit', 'exception', 'terminal-events', 'handshake', 'forbidden-delivery', 'lost-message',
   'close-report', 'close-frame', 'echo', 'pong', 'pong-order', 'client-protocol', 'tcp-not-closed', 'c-api-return',
+  // The soak and collectability suites.
+  'leak', 'unbounded-send', 'cycle',
 ] as const;
 export type Category = (typeof CATEGORIES)[number];
 
