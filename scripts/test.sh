@@ -7,6 +7,10 @@
 #     it needs) and run the C tests against a real ws server; install the library into a
 #     prefix and build and run examples/c/*.c with pkg-config;
 #  3b. the tarball without its prebuild: npm rebuild must build the addon from source;
+#  3c. the adversarial suites: the fuzz suite on a fixed seed list, every face
+#      (NETSTACK_FUZZ_CASES per face, default 2000), and the soak (NETSTACK_SOAK_CYCLES per
+#      face, default 600); cases that fail only with known defects (test/fuzz/known-defects.ts)
+#      are listed apart and do not count;
 #  4. the Node matrix (scripts/node-matrix.sh): the prebuilt binaries on Node 20/22/24/26,
 #     linux-x64 natively and linux-arm64 (cross-built) under qemu-user
 #     (NETSTACK_SKIP_MATRIX=1 skips it, e.g. offline: it fetches node-linux-* once;
@@ -63,6 +67,14 @@ source_log=build/source-build.log
 node test/pack/source-build.mjs 2>&1 | tee "$source_log"
 source_rc=${PIPESTATUS[0]}
 
+echo "== fuzz (a fixed seed list, every face) and soak"
+fuzz_log=build/fuzz.log
+bash test/fuzz/run.sh --seed 1 --n "${NETSTACK_FUZZ_CASES:-2000}" --report build/fuzz-failures.json 2>&1 | tee "$fuzz_log"
+fuzz_rc=${PIPESTATUS[0]}
+soak_log=build/soak.log
+bash test/soak/run.sh --cycles "${NETSTACK_SOAK_CYCLES:-600}" 2>&1 | tee "$soak_log"
+soak_rc=${PIPESTATUS[0]}
+
 matrix_log=build/node-matrix.log
 if [ "${NETSTACK_SKIP_MATRIX:-0}" = 1 ]; then
   echo "== Node matrix skipped (NETSTACK_SKIP_MATRIX=1)"
@@ -92,6 +104,7 @@ FAILED_STEPS="$failed_steps" node -e '
   }
   failed += +process.env.FAILED_STEPS;
   console.log(`tests: ${passed} passed, ${failed} failed`);
-' "$c_log" "$examples_log" "$source_log" "$matrix_log"
+' "$c_log" "$examples_log" "$source_log" "$fuzz_log" "$soak_log" "$matrix_log"
 
-[ "$vitest_rc" -eq 0 ] && [ "$c_rc" -eq 0 ] && [ "$examples_rc" -eq 0 ] && [ "$source_rc" -eq 0 ] && [ "$matrix_rc" -eq 0 ] && [ "$failed_steps" -eq 0 ]
+[ "$vitest_rc" -eq 0 ] && [ "$c_rc" -eq 0 ] && [ "$examples_rc" -eq 0 ] && [ "$source_rc" -eq 0 ] && [ "$fuzz_rc" -eq 0 ] \
+  && [ "$soak_rc" -eq 0 ] && [ "$matrix_rc" -eq 0 ] && [ "$failed_steps" -eq 0 ]

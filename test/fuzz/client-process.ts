@@ -3,6 +3,7 @@
 // back on stdout as JSON lines. Ending stdin tells the child that nothing more comes: it
 // must then exit by itself.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import fs from 'node:fs';
 import readline from 'node:readline';
 import type { ClientJob, ClientReport } from './faces';
 
@@ -69,6 +70,22 @@ export class ClientProcess {
 
   get stderr(): string {
     return this.stderrTail;
+  }
+
+  /** How busy the child is (a hung connection that spins shows as ~100% CPU): sampled over 500 ms. */
+  async cpuLoad(): Promise<string> {
+    const ticks = () => {
+      try {
+        const fields = fs.readFileSync(`/proc/${this.child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+        return Number(fields[11]) + Number(fields[12]);  // utime + stime, in clock ticks
+      } catch {
+        return NaN;
+      }
+    };
+    const before = ticks();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const used = ticks() - before;
+    return Number.isNaN(used) ? 'is gone' : `used ${Math.round(used / 0.5)}% of a CPU over 500 ms`;
   }
 
   send(job: ClientJob): void {

@@ -5,7 +5,7 @@
 // is NOT decided here: the validator reads the bytes.
 import { deflatePayload, encodeFrame, closePayload, Op, type NegotiatedDeflate } from '../conformance/raw-server';
 import { triggerMessage, type CloseTrigger } from './validator';
-import type { Rng } from './rng';
+import { Rng } from './rng';
 
 export interface StreamPart {
   bytes: Buffer;
@@ -43,41 +43,60 @@ export interface StreamGenContext {
 
 // ---- payloads -------------------------------------------------------------------------
 
-/** Random valid UTF-8 of about `n` bytes (never more): ASCII with 2-, 3- and 4-byte characters. */
-export function randomText(rng: Rng, n: number): Buffer {
-  if (n > 8 * 1024) {
-    // Long texts repeat a few random blocks (random characters cost a lot to make).
-    const blocks = Array.from({ length: 4 }, () => randomText(rng, 4096));
-    const parts: Buffer[] = [];
-    let size = 0;
-    for (let block = rng.pick(blocks); size + block.length <= n; block = rng.pick(blocks)) {
-      parts.push(block);
-      size += block.length;
-    }
-    parts.push(randomText(rng, n - size));
-    return Buffer.concat(parts);
-  }
-  const out = Buffer.allocUnsafe(n);
-  let i = 0;
-  while (i < n) {
-    const kind = rng.int(0, 99);
+// Making random bytes one at a time costs more than everything else a case does: payloads
+// are cut from pools made once (from a fixed seed, so cases stay pure functions of theirs).
+const POOL = new Rng(0x5eed).bytes(1 << 20);
+/** Characters of every UTF-8 length, each as its bytes: mostly ASCII, then 2-, 3- and 4-byte ones. */
+const CHARACTERS: Buffer[] = (() => {
+  const rng = new Rng(0xc0de);
+  return Array.from({ length: 1024 }, (_, i) => {
+    const kind = i % 100;
     let cp: number;
-    if (kind < 75 || n - i < 4) cp = rng.int(0x20, 0x7e);
+    if (kind < 75) cp = rng.int(0x20, 0x7e);
     else if (kind < 87) cp = rng.int(0x80, 0x7ff);
     else if (kind < 96) {
       cp = rng.int(0x800, 0xfffd);
       if (cp >= 0xd800 && cp <= 0xdfff) cp = 0xe000;
     } else cp = rng.int(0x10000, 0x10ffff);
-    i += out.write(String.fromCodePoint(cp), i, 'utf8');
+    return Buffer.from(String.fromCodePoint(cp), 'utf8');
+  });
+})();
+const TEXT_POOL = (() => {
+  const rng = new Rng(0x7e47);
+  return Buffer.concat(Array.from({ length: 64 * 1024 }, () => CHARACTERS[rng.int(0, CHARACTERS.length - 1)]));
+})();
+
+/** Random valid UTF-8 of about `n` bytes (never more): ASCII with 2-, 3- and 4-byte characters. */
+export function randomText(rng: Rng, n: number): Buffer {
+  const out = Buffer.allocUnsafe(n);
+  let i = 0;
+  // Whole characters from the pool, starting anywhere on a character boundary.
+  while (n - i > 64) {
+    let from = rng.int(0, TEXT_POOL.length - 1);
+    while ((TEXT_POOL[from] & 0xc0) === 0x80) from -= 1;
+    let to = Math.min(TEXT_POOL.length, from + rng.int(1, n - i));
+    while (to < TEXT_POOL.length && (TEXT_POOL[to] & 0xc0) === 0x80) to -= 1;
+    if (to <= from) continue;
+    i += TEXT_POOL.copy(out, i, from, to);
+  }
+  for (;;) {
+    const c = CHARACTERS[rng.int(0, CHARACTERS.length - 1)];
+    if (i + c.length > n) {
+      if (n - i === 0 || c.length === 1) break;
+      continue;
+    }
+    i += c.copy(out, i);
   }
   return out.subarray(0, i);
 }
 
 export function randomBinary(rng: Rng, n: number): Buffer {
-  if (n <= 256 * 1024 || rng.chance(0.3)) return rng.bytes(n);
-  const block = rng.bytes(64 * 1024);
+  if (n <= 64) return rng.bytes(n);
   const out = Buffer.allocUnsafe(n);
-  for (let i = 0; i < n; i += block.length) block.copy(out, i, 0, Math.min(block.length, n - i));
+  for (let i = 0; i < n;) {
+    const from = rng.int(0, POOL.length - 1);
+    i += POOL.copy(out, i, from, Math.min(POOL.length, from + (n - i)));
+  }
   return out;
 }
 

@@ -43,6 +43,8 @@ export const KNOWN_DEFECTS: readonly KnownDefect[] = [
     title: 'every WHATWG, connect() and ArkTS connection stays reachable after it closed (EngineSocket <-> NativeSocket rooted)',
     faces: ['whatwg', 'connect', 'arkts'],
     categories: ['leak'],
+    // Memory, not descriptors: the soak's fds check stays strict.
+    when: (c) => !c.labels.includes('soak:fds'),
   },
   {
     id: 'truncated-utf8-accepted-with-deflate',
@@ -77,10 +79,10 @@ export const KNOWN_DEFECTS: readonly KnownDefect[] = [
   {
     id: 'huge-text-length-1007-with-deflate',
     defect: '4d',
-    title: 'with permessage-deflate negotiated, a huge declared text length fails with 1007 instead of 1009',
+    title: 'with permessage-deflate negotiated, a text frame declaring more than maxPayload fails with 1007 instead of 1009',
     faces: ['whatwg', 'connect'],
     categories: ['close-report', 'close-frame'],
-    when: labelled('violation:huge-length:text:deflate-negotiated'),
+    when: (c, f) => c.labels.includes('deflate') && /(close code|close frame with) 1007, not 1009/.test(f.detail),
   },
   {
     id: 'http-1.0-101-accepted',
@@ -109,6 +111,13 @@ export const KNOWN_DEFECTS: readonly KnownDefect[] = [
     title: 'failing the connection while the server still sends: the client resets TCP and its close frame is lost',
     categories: ['close-frame'],
     when: (_c, f) => f.detail.startsWith('no close frame from the client'),
+  },
+  {
+    id: 'c-send-unbounded',
+    defect: '6',
+    title: 'the C mirror\'s Send queues without bound (no 1013) to a peer that reads nothing',
+    faces: ['mirror', 'clib'],
+    categories: ['unbounded-send'],
   },
   {
     id: 'pong-after-data',

@@ -36,8 +36,9 @@ export interface CaseResult {
   trace?: string[];
 }
 
-/** After the TCP connection ended, the client has this long to report its end. */
-const TERMINAL_DEADLINE_MS = 5000;
+/** After the TCP connection ended, the client has this long to report its end (generous: a
+ *  shared machine can stall a process for seconds). */
+const TERMINAL_DEADLINE_MS = 10000;
 /** A case that takes longer than this is stopped (a generous guard, never a timing test). */
 const CASE_CAP_MS = 40000;
 /** Once its input ended and its cases are over, a child has this long to exit by itself. */
@@ -121,6 +122,8 @@ class Batch {
     if (peerError) throw peerError;
     const reports = this.reports.get(c.seed) ?? [];
     const failures = judge(c, { reports, conn: finalConn, timedOut });
+    const hang = failures.find((f) => f.category === 'hang');
+    if (hang) hang.detail += `; the client process ${await this.child.cpuLoad()}`;
     this.reports.delete(c.seed);
     const result: CaseResult = { face: c.face, seed: c.seed, labels: c.labels, failures, ms: Date.now() - start };
     if (this.options.trace && failures.length) result.trace = traceOf(c, reports, finalConn);
