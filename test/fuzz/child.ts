@@ -1,5 +1,6 @@
 // The client side of the fuzz suite, in a child process of its own (a native crash takes
-// only this process down): reads jobs (one JSON line each) from stdin, runs each on its face
+// only this process down): reads jobs (one JSON line each; or {"abandon": id}: give up on
+// that connection as an application would) from stdin, runs each on its face
 // as an ordinary application would (echoing every message, closing when a trigger message
 // asks), and reports every event as a JSON line on stdout. When stdin ends it starts
 // nothing more and must then exit by itself: a connection that keeps the event loop alive
@@ -40,7 +41,7 @@ function errorFields(error: unknown): { code: number; name: string; message: str
   return { code: typeof e?.code === 'number' ? e.code : 0, name: String(e?.name ?? ''), message: String(e?.message ?? error) };
 }
 
-function runWhatwg(job: ClientJob, emit: Emit): void {
+function runWhatwg(job: ClientJob, emit: Emit): Abandon {
   const { plan } = job;
   const options: Lib.WebSocketOptions = {};
   if (plan.perMessageDeflate !== undefined) options.perMessageDeflate = plan.perMessageDeflate;
@@ -61,15 +62,18 @@ function runWhatwg(job: ClientJob, emit: Emit): void {
     const e = event as Lib.CloseEvent;
     emit({ ev: 'close', code: e.code, reason: hex(e.reason), clean: e.wasClean });
   });
+  return () => ws.terminate();
 }
 
-function runConnect(job: ClientJob, emit: Emit): void {
+function runConnect(job: ClientJob, emit: Emit): Abandon {
   const { plan } = job;
   const options: Lib.ConnectOptions = { protocols: plan.protocols };
   if (plan.perMessageDeflate !== undefined) options.perMessageDeflate = plan.perMessageDeflate;
   if (plan.maxPayload !== undefined) options.maxPayload = plan.maxPayload;
   if (plan.handshakeTimeoutMs !== undefined) options.handshakeTimeout = plan.handshakeTimeoutMs;
+  let opened: Lib.WebSocketConnection | undefined;
   lib.connect(job.url, options).then(async (socket) => {
+    opened = socket;
     emit({ ev: 'open', protocol: socket.protocol, extensions: socket.extensions });
     void socket.closed.then((r) => emit({ ev: 'close', code: r.code, reason: hex(r.reason), clean: r.wasClean }));
     try {
@@ -88,9 +92,10 @@ function runConnect(job: ClientJob, emit: Emit): void {
       emit({ ev: 'error', ...errorFields(error) });
     }
   }, (error: unknown) => emit({ ev: 'rejected', ...errorFields(error) }));
+  return () => opened?.terminate();
 }
 
-function runArkts(job: ClientJob, emit: Emit): void {
+function runArkts(job: ClientJob, emit: Emit): Abandon {
   const { plan } = job;
   const ws = lib.webSocket.createWebSocket();
   ws.on('open', () => emit({ ev: 'open', protocol: null, extensions: null }));
@@ -105,9 +110,10 @@ function runArkts(job: ClientJob, emit: Emit): void {
   ws.on('close', (_err, result) => emit({ ev: 'close', code: result.code, reason: hex(result.reason), clean: null }));
   ws.connect(job.url, plan.protocols.length ? { protocol: plan.protocols.join(',') } : {})
     .catch((error: unknown) => emit({ ev: 'exception', message: `connect() rejected: ${errorFields(error).message}` }));
+  return () => { ws.close().catch(() => undefined); };
 }
 
-function runMirror(job: ClientJob, emit: Emit): void {
+function runMirror(job: ClientJob, emit: Emit): Abandon {
   const { plan } = job;
   let opened = false;
   const closeInCallback = (client: Native.OH_NetStack_WebsocketClient, where: 'error' | 'close') => {
@@ -144,9 +150,14 @@ function runMirror(job: ClientJob, emit: Emit): void {
   if (!client) throw new Error('OH_NetStack_WebsocketClient_Construct returned null (client limit?)');
   const rc = native.OH_NetStack_WebSocketClient_Connect(client, job.url, client.RequestOptions);
   if (rc !== 0) throw new Error(`OH_NetStack_WebSocketClient_Connect returned ${rc}`);
+  return () => { native.OH_NetStack_WebsocketClient_Destroy(client); };
 }
 
-const RUNNERS: Record<Exclude<ClientJob['plan']['face'], 'clib'>, (job: ClientJob, emit: Emit) => void> = {
+/** How the application gives up on a connection (the runner asks when one hangs). */
+type Abandon = () => void;
+const abandons = new Map<number, Abandon>();
+
+const RUNNERS: Record<Exclude<ClientJob['plan']['face'], 'clib'>, (job: ClientJob, emit: Emit) => Abandon> = {
   whatwg: runWhatwg, connect: runConnect, arkts: runArkts, mirror: runMirror,
 };
 
@@ -155,7 +166,7 @@ function start(job: ClientJob): void {
   try {
     const face = job.plan.face;
     if (face === 'clib') throw new Error('the clib face runs in the C driver');
-    RUNNERS[face](job, emit);
+    abandons.set(job.id, RUNNERS[face](job, emit));
   } catch (error) {
     emit({ ev: 'exception', message: `starting the case threw: ${errorFields(error).message}` });
   }
@@ -167,5 +178,8 @@ process.on('uncaughtException', (error) => write({ id: -1, t: Date.now(), ev: 'e
 
 const input = readline.createInterface({ input: process.stdin });
 input.on('line', (line) => {
-  if (line.trim()) start(JSON.parse(line) as ClientJob);
+  if (!line.trim()) return;
+  const message = JSON.parse(line) as ClientJob | { abandon: number };
+  if ('abandon' in message) abandons.get(message.abandon)?.();
+  else start(message);
 });

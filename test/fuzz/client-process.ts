@@ -20,12 +20,19 @@ export interface ClientCommand {
   env: NodeJS.ProcessEnv;
 }
 
-/** How a job is written to the child's stdin (JSON for node, a plain line for the C driver). */
-export type JobEncoder = (job: ClientJob) => string;
+/** How jobs, and requests to abandon one, are written to the child's stdin (JSON for node,
+ *  plain lines for the C driver). */
+export interface JobEncoder {
+  job(job: ClientJob): string;
+  abandon(id: number): string;
+}
 
-export const jsonJob: JobEncoder = (job) => JSON.stringify(job);
-/** The C driver's job line: id, whether to call Close inside callbacks, url. */
-export const cDriverJob: JobEncoder = (job) => `${job.id} ${job.plan.closeInCallbacks ? 1 : 0} ${job.url}`;
+export const jsonJob: JobEncoder = { job: (job) => JSON.stringify(job), abandon: (id) => JSON.stringify({ abandon: id }) };
+/** The C driver's lines: "id close-in-callbacks url", "abandon id". */
+export const cDriverJob: JobEncoder = {
+  job: (job) => `${job.id} ${job.plan.closeInCallbacks ? 1 : 0} ${job.url}`,
+  abandon: (id) => `abandon ${id}`,
+};
 
 const STDERR_KEEP = 16 * 1024;
 
@@ -89,7 +96,16 @@ export class ClientProcess {
   }
 
   send(job: ClientJob): void {
-    if (this.alive && this.child.stdin.writable) this.child.stdin.write(`${this.encode(job)}\n`);
+    this.write(this.encode.job(job));
+  }
+
+  /** Asks the child to give up on a connection (terminate, close or Destroy, per face). */
+  abandon(id: number): void {
+    this.write(this.encode.abandon(id));
+  }
+
+  private write(line: string): void {
+    if (this.alive && this.child.stdin.writable) this.child.stdin.write(`${line}\n`);
   }
 
   /** No more jobs: the child must now finish its connections and exit by itself. */

@@ -8,13 +8,14 @@ import { echoes, isTerminal, TRAITS, type ClientReport, type Face } from './face
 import type { FuzzCase } from './scenario';
 import type { ExpectedMessage } from './validator';
 
-export const CATEGORIES = [
+/** What a fuzz case can show. */
+export const FUZZ_CATEGORIES = [
   'crash', 'hang', 'no-exit', 'exception', 'terminal-events', 'handshake', 'forbidden-delivery', 'lost-message',
   'close-report', 'close-frame', 'echo', 'pong', 'pong-order', 'client-protocol', 'tcp-not-closed', 'c-api-return',
-  // The soak and collectability suites.
-  'leak', 'unbounded-send', 'cycle',
 ] as const;
-export type Category = (typeof CATEGORIES)[number];
+/** What the soak and the collectability test can show. */
+export const RESOURCE_CATEGORIES = ['leak', 'unbounded-send', 'cycle'] as const;
+export type Category = (typeof FUZZ_CATEGORIES)[number] | (typeof RESOURCE_CATEGORIES)[number];
 
 export interface Failure {
   category: Category;
@@ -116,7 +117,8 @@ class Judgement {
       // Explain a mismatch by the outcome closest to what happened: an opened connection is
       // not best described as a failed handshake, nor the reverse.
       if (opened !== (outcome.kind !== 'handshake-fail')) problems.push(...Array<string>(10).fill('handshake|'));
-      if (!best || problems.length < best.length) {
+      // On a tie the later outcome wins: outcomes end with the definitive one.
+      if (!best || problems.length <= best.length) {
         best = problems;
         bestOutcome = outcome;
       }

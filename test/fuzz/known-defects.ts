@@ -47,6 +47,13 @@ export const KNOWN_DEFECTS: readonly KnownDefect[] = [
     when: (c) => !c.labels.includes('soak:fds'),
   },
   {
+    id: 'hang-after-violation-fin',
+    defect: '1 (FIN variant, new)',
+    title: 'a violation followed at once by a FIN: sometimes no close event either (the loop does not spin)',
+    categories: ['hang', 'no-exit'],
+    when: (c) => labelled('ending:fin')(c) && (labelled('violation:')(c) || labelled('mutated')(c)),
+  },
+  {
     id: 'truncated-utf8-accepted-with-deflate',
     defect: '3',
     title: 'with permessage-deflate negotiated, an uncompressed text ending inside a UTF-8 sequence is delivered',
@@ -111,6 +118,27 @@ export const KNOWN_DEFECTS: readonly KnownDefect[] = [
     title: 'failing the connection while the server still sends: the client resets TCP and its close frame is lost',
     categories: ['close-frame'],
     when: (_c, f) => f.detail.startsWith('no close frame from the client'),
+  },
+  {
+    id: 'messages-lost-at-fin',
+    defect: '4 (new)',
+    title: 'the server sends messages and closes TCP (FIN): under load some are never delivered (reported as 1006)',
+    categories: ['lost-message'],
+    when: labelled('ending:fin'),
+  },
+  {
+    id: 'no-close-reply-before-fin',
+    defect: '4 (new)',
+    title: 'a close frame followed at once by a FIN: the client sometimes drops TCP without its close reply',
+    categories: ['close-frame'],
+    when: (c, f) => labelled('ending:fin')(c) && f.detail.startsWith('the server\'s close frame was not answered'),
+  },
+  {
+    id: 'tcp-left-open-after-failure',
+    defect: '4 (new)',
+    title: 'after failing the connection (or refusing the 101) and reporting it, the client sometimes leaves TCP open until the server closes it',
+    categories: ['tcp-not-closed'],
+    when: (_c, f) => f.detail.startsWith('the client failed the connection but left') || f.detail.startsWith('the client did not close the TCP connection of a failed handshake'),
   },
   {
     id: 'c-send-unbounded',

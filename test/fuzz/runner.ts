@@ -123,7 +123,14 @@ class Batch {
     const reports = this.reports.get(c.seed) ?? [];
     const failures = judge(c, { reports, conn: finalConn, timedOut });
     const hang = failures.find((f) => f.category === 'hang');
-    if (hang) hang.detail += `; the client process ${await this.child.cpuLoad()}`;
+    if (hang) {
+      // Does the application get out of it? (WHATWG terminate(), connect() terminate(),
+      // ArkTS close(), the C API's Destroy.)
+      hang.detail += `; the client process ${await this.child.cpuLoad()}`;
+      this.child.abandon(c.seed);
+      await sleep(500);
+      hang.detail += `; after the application abandoned the connection it ${await this.child.cpuLoad()}`;
+    }
     this.reports.delete(c.seed);
     const result: CaseResult = { face: c.face, seed: c.seed, labels: c.labels, failures, ms: Date.now() - start };
     if (this.options.trace && failures.length) result.trace = traceOf(c, reports, finalConn);

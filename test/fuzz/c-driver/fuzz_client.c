@@ -2,7 +2,8 @@
  * fuzz_client.c - the client child of the fuzz and soak suites for libnet_websocket.so
  * (the "clib" face), through the public C header only.
  *
- * Reads jobs from stdin, one per line: "<id> <close-in-callbacks 0|1> <url>", connects each
+ * Reads jobs from stdin, one per line: "<id> <close-in-callbacks 0|1> <url>" (or
+ * "abandon <id>": Destroy that client, as an application giving up would), connects each
  * (several at once), and writes every callback as a JSON line on stdout, in the format of
  * test/fuzz/faces.ts (ClientReport): open, message (length, CRC-32, first bytes), error,
  * close (reason in hex), close-rc (what Close returned inside onError/onClose), closing.
@@ -228,6 +229,15 @@ int main(void) {
     size_t capacity = 0;
     while (getline(&line, &capacity, stdin) > 0) {
         long id;
+        if (sscanf(line, "abandon %ld", &id) == 1) {  /* the application gives up on it */
+            pthread_mutex_lock(&mu);
+            struct OH_NetStack_WebsocketClient *client = NULL;
+            for (int i = 0; i < MAX_JOBS; i++)
+                if (jobs[i].client && jobs[i].id == id) client = jobs[i].client;
+            pthread_mutex_unlock(&mu);
+            if (client) finish(client);
+            continue;
+        }
         int close_in_callbacks;
         char url[2048];
         if (sscanf(line, "%ld %d %2047s", &id, &close_in_callbacks, url) != 3) {
