@@ -204,6 +204,10 @@ async function settle(): Promise<void> {
 }
 
 async function sample(cycle: number): Promise<void> {
+  // Abandoned connections finish a little after their cycle: let them (at most 2 s).
+  for (let waited = 0; native.liveNativeCounts().connections > 0 && waited < 2000; waited += 10) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
   await settle();
   const live = native.liveNativeCounts();
   report({

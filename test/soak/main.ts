@@ -1,4 +1,4 @@
-// npm run soak -- [--cycles N] [--face F[,F...]] [--sample-every K] [--seed S]
+// npm run soak -- [--cycles N] [--face F[,F...]] [--sample-every K] [--seed S] [--verbose]
 // Connect -> exchange -> close cycles on each face (N per face), with connections abandoned
 // mid-handshake, mid-message and mid-send in between, each face in a client process of its
 // own whose RSS, heap after GC, open file descriptors and live native objects are sampled
@@ -53,13 +53,14 @@ interface FaceRun {
 }
 
 function parseArgs(argv: string[]) {
-  const args = { cycles: 600, faces: [...FACES] as Face[], sampleEvery: 50, seed: 1, cDriver: path.join(repoRoot, 'build-clib', 'fuzz_client') };
+  const args = { cycles: 600, faces: [...FACES] as Face[], sampleEvery: 50, seed: 1, verbose: false, cDriver: process.env.FUZZ_C_DRIVER ?? path.join(repoRoot, 'build-clib', 'fuzz_client') };
   for (let i = 0; i < argv.length; i++) {
     const value = () => argv[++i] ?? '';
     switch (argv[i]) {
       case '--cycles': args.cycles = Number(value()); break;
       case '--sample-every': args.sampleEvery = Number(value()); break;
       case '--seed': args.seed = Number(value()); break;
+      case '--verbose': args.verbose = true; break;
       case '--face': {
         const faces = value().split(',');
         for (const f of faces) if (!isFace(f)) throw new Error(`unknown face ${f}`);
@@ -74,19 +75,32 @@ function parseArgs(argv: string[]) {
 
 const mb = (bytes: number) => `${(bytes / MiB).toFixed(1)} MB`;
 
-/** The checks on a face's samples (the first sample after a tenth of the cycles is the baseline). */
+/** Growth of `value` over the samples, from a least-squares line through them (RSS swings by
+ *  several MB from one sample to the next as large buffers come and go: the trend is what
+ *  counts). */
+function growth(samples: Sample[], value: (s: Sample) => number): number {
+  if (samples.length < 3) return samples.length ? value(samples[samples.length - 1]) - value(samples[0]) : 0;
+  const n = samples.length;
+  const mx = samples.reduce((a, s) => a + s.cycle, 0) / n;
+  const my = samples.reduce((a, s) => a + value(s), 0) / n;
+  const cov = samples.reduce((a, s) => a + (s.cycle - mx) * (value(s) - my), 0);
+  const vx = samples.reduce((a, s) => a + (s.cycle - mx) ** 2, 0);
+  return vx ? (cov / vx) * (samples[n - 1].cycle - samples[0].cycle) : 0;
+}
+
+/** The checks on a face's samples (warm-up: the first tenth of the cycles). */
 function resourceChecks(run: FaceRun): Check[] {
-  const { samples } = run;
-  const warm = samples.find((s) => s.cycle >= run.cycles / 10) ?? samples[0];
-  const last = samples[samples.length - 1];
+  const after = run.samples.filter((s) => s.cycle >= run.cycles / 10);
+  const warm = after[0];
+  const last = after[after.length - 1];
   if (!warm || !last) return [{ name: 'samples', category: 'leak', ok: false, detail: 'no sample' }];
   const checks: Check[] = [];
-  const rss = last.rss - warm.rss;
-  checks.push({ name: 'rss', category: 'leak', ok: rss < RSS_BUDGET, detail: `RSS ${mb(warm.rss)} after warm-up -> ${mb(last.rss)} (+${mb(rss)}; budget ${mb(RSS_BUDGET)})` });
+  const rss = growth(after, (s) => s.rss);
+  checks.push({ name: 'rss', category: 'leak', ok: rss < RSS_BUDGET, detail: `RSS after warm-up ${mb(warm.rss)} -> ${mb(last.rss)}, trend +${mb(rss)} over ${last.cycle - warm.cycle} cycles (budget ${mb(RSS_BUDGET)})` });
   if (warm.heap !== null && last.heap !== null) {
     const budget = Math.max(HEAP_BUDGET, 64 * (last.cycle - warm.cycle));
-    const heap = last.heap - warm.heap;
-    checks.push({ name: 'heap', category: 'leak', ok: heap < budget, detail: `heap after GC ${mb(warm.heap)} -> ${mb(last.heap)} (+${(heap / 1024).toFixed(0)} KB; budget ${(budget / 1024).toFixed(0)} KB)` });
+    const heap = growth(after, (s) => s.heap ?? 0);
+    checks.push({ name: 'heap', category: 'leak', ok: heap < budget, detail: `heap after GC ${mb(warm.heap)} -> ${mb(last.heap)}, trend +${(heap / 1024).toFixed(0)} KB (budget ${(budget / 1024).toFixed(0)} KB)` });
   }
   checks.push({ name: 'fds', category: 'leak', ok: last.fds <= warm.fds, detail: `open fds ${warm.fds} after warm-up -> ${last.fds} at the end` });
   if (last.clients !== null && last.connections !== null) {
@@ -190,6 +204,9 @@ async function main(): Promise<void> {
     const rate = run.cycles / Math.max(run.seconds, 0.001);
     console.log(`soak ${face}: ${run.cycles} cycles in ${run.seconds.toFixed(1)} s (${rate.toFixed(0)} cycles/s), ${run.failedCycles.length} failed`);
     for (const line of run.failedCycles.slice(0, 5)) console.log(`  FAILED ${line}`);
+    if (args.verbose) {
+      console.log(`  samples (cycle: RSS MB / heap MB / fds): ${run.samples.map((x) => `${x.cycle}: ${(x.rss / MiB).toFixed(1)}/${x.heap === null ? '-' : (x.heap / MiB).toFixed(1)}/${x.fds}`).join(', ')}`);
+    }
     passed += run.cycles - run.failedCycles.length;
     failed += run.failedCycles.length;
     for (const check of run.checks) {
