@@ -19,9 +19,7 @@ type Report = ClientReport extends infer R ? R extends ClientReport ? Omit<R, 'i
 type Emit = (report: Report) => void;
 
 const root = path.resolve(process.argv[2] ?? '.');
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const lib = require(path.join(root, 'dist', 'index.js')) as typeof Lib;
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const native = require(path.join(root, 'dist', 'native.js')) as typeof Native;
 
 function write(report: ClientReport): void {

@@ -87,7 +87,9 @@ export function expectationFor(c: FuzzCase): Expectation {
         break walk;
     }
   }
-  if (anyPrefix) outcomes.push({ kind: 'abnormal', minDelivered: 0, maxDelivered: delivered, clientClosing: false });
+  // First in the list: when nothing matches, the judge explains by the last outcome, the one
+  // the whole stream leads to.
+  if (anyPrefix) outcomes.unshift({ kind: 'abnormal', minDelivered: 0, maxDelivered: delivered, clientClosing: false });
   return { handshake: c.handshake.verdict, messages, pings, outcomes };
 }
 

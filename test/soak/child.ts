@@ -30,9 +30,7 @@ export type SoakReport =
 
 const root = path.resolve(process.argv[2] ?? '.');
 const config = JSON.parse(process.argv[3] ?? '{}') as SoakChildConfig;
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const lib = require(path.join(root, 'dist', 'index.js')) as typeof Lib;
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const native = require(path.join(root, 'dist', 'native.js')) as typeof Native;
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error('the soak child needs --expose-gc');
