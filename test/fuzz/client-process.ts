@@ -34,7 +34,7 @@ export const cDriverJob: JobEncoder = {
   abandon: (id) => `abandon ${id}`,
 };
 
-const STDERR_KEEP = 16 * 1024;
+const STDERR_KEEP = 64 * 1024;
 
 export class ClientProcess {
   readonly exited: Promise<ChildExit>;

@@ -166,10 +166,12 @@ async function main(): Promise<void> {
   };
 
   const summaries: FaceSummary[] = [];
+  const active = new Set<FaceSummary>();
   const allResults: CaseResult[] = [];
   const runFace = async (face: Face) => {
     const started = Date.now();
     const summary: FaceSummary = { face, cases: 0, passed: 0, failed: [], known: new Map(), knownCases: 0, seconds: 0, all: [] };
+    active.add(summary);
     const options = { servers, command, concurrency: args.concurrency, batchSize: args.batch, slowdown: args.slowdown, trace: args.trace };
     await runCases(face, seeds, (seed) => generateCase(seed, face), options, (result) => {
       summary.cases += 1;
@@ -188,14 +190,22 @@ async function main(): Promise<void> {
       for (const d of known) summary.known.set(d, [...(summary.known.get(d) ?? []), result]);
     });
     summary.seconds = (Date.now() - started) / 1000;
+    active.delete(summary);
     printSummary(summary, args.verbose);
     summaries.push(summary);
   };
+  // Long runs say how far they are, every minute, on stderr.
+  const progress = setInterval(() => {
+    const running = [...active].map((s) => `${s.face} ${s.cases}/${seeds.length} (${s.failed.length} failed, ${s.knownCases} known)`);
+    if (running.length) console.error(`fuzz: ${running.join('; ')}`);
+  }, 60000);
+  progress.unref();
   // Faces run side by side (a case mostly waits on the network): `parallel` at a time.
   const queue = [...args.faces];
   await Promise.all(Array.from({ length: Math.min(args.parallel, queue.length) }, async () => {
     for (let face = queue.shift(); face; face = queue.shift()) await runFace(face);
   }));
+  clearInterval(progress);
   await secure.close();
   await plain.close();
   removeTestCerts(certs);

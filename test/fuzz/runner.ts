@@ -197,10 +197,13 @@ async function runBatch(face: Face, cases: FuzzCase[], options: RunnerOptions): 
   return { results, suspects, unstarted: queue, exit, orphanExceptions: batch.orphanExceptions, stderr: batch.child.stderr };
 }
 
+/** How the child ended, with the start of a sanitizer report (or the end of its stderr). */
 function describeExit(exit: ChildExit, stderr: string): string {
   const how = exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`;
-  const tail = stderr.trim().split('\n').slice(-12).join('\n');
-  return `${how}${tail ? `\n${tail}` : ''}`;
+  const lines = stderr.trim().split('\n');
+  const report = lines.findIndex((l) => /ERROR: (Address|Leak|Undefined)Sanitizer|runtime error:|==\d+==ERROR/.test(l));
+  const shown = report >= 0 ? lines.slice(report, report + 24) : lines.slice(-12);
+  return `${how}${shown.length ? `\n${shown.join('\n')}` : ''}`;
 }
 
 function crashed(exit: ChildExit): boolean {
