@@ -18,6 +18,7 @@ import { spawn } from 'node:child_process';
 import readline from 'node:readline';
 import type { SoakChildConfig, SoakReport } from './child';
 import { startSoakServers, type SoakServers } from './peer';
+import { sleep } from '../conformance/raw-server';
 
 const repoRoot = path.resolve(__dirname, '..', '..', '..', '..');
 const MiB = 1024 * 1024;
@@ -164,12 +165,16 @@ async function soakClib(servers: SoakServers, args: ReturnType<typeof parseArgs>
     reports.set(r.id, list);
     if (r.ev === 'close' || r.ev === 'error' || r.ev === 'exception') ended?.();
   });
-  const sample = (cycle: number) => {
+  const fds = () => fs.readdirSync(`/proc/${child.pid}/fd`).length;
+  const sample = async (cycle: number) => {
+    // The library closes a socket on its own thread just after onClose: let it.
+    const baseline = run.samples.find((x) => x.cycle >= args.cycles / 10)?.fds;
+    for (let waited = 0; waited < (cycle === args.cycles ? 2000 : 50) && (baseline === undefined || fds() > baseline); waited += 10) await sleep(10);
     const status = fs.readFileSync(`/proc/${child.pid}/status`, 'utf8');
     const rss = Number(/VmRSS:\s*(\d+)/.exec(status)?.[1] ?? 0) * 1024;
-    run.samples.push({ cycle, rss, heap: null, fds: fs.readdirSync(`/proc/${child.pid}/fd`).length, clients: null, connections: null });
+    run.samples.push({ cycle, rss, heap: null, fds: fds(), clients: null, connections: null });
   };
-  sample(0);
+  await sample(0);
   for (let i = 1; i <= args.cycles; i++) {
     const end = new Promise<void>((resolve) => { ended = resolve; });
     child.send({ id: i, url: `${servers.rawUrl}/clib-exchange`, plan: { face: 'clib', path: '/clib-exchange', tls: false, protocols: [] } });
@@ -182,7 +187,7 @@ async function soakClib(servers: SoakServers, args: ReturnType<typeof parseArgs>
     if (outcome === 'timeout' || messages !== 4 || close?.ev !== 'close' || close.code !== 1000) {
       run.failedCycles.push(`cycle ${i} exchange: ${outcome === 'timeout' ? 'no end within 15 s; ' : ''}${got.map((r) => r.ev).join(' ')}`);
     }
-    if (i % args.sampleEvery === 0 || i === args.cycles) sample(i);
+    if (i % args.sampleEvery === 0 || i === args.cycles) await sample(i);
   }
   const exit = await child.finish(EXIT_DEADLINE_MS);
   const ok = !exit.killed && exit.code === 0;
