@@ -124,14 +124,15 @@ export const KNOWN_DEFECTS: readonly KnownDefect[] = [
     defect: '4 (new)',
     title: 'the server sends messages and closes TCP (FIN): under load some are never delivered (reported as 1006)',
     categories: ['lost-message'],
-    when: labelled('ending:fin'),
+    // A lingering peer ends with a FIN too once it gave up waiting for the client.
+    when: (c) => labelled('ending:fin')(c) || labelled('ending:linger')(c),
   },
   {
     id: 'no-close-reply-before-fin',
     defect: '4 (new)',
-    title: 'a close frame followed at once by a FIN: the client sometimes drops TCP without its close reply',
+    title: 'a close frame, then the server\'s FIN before the client replied: the client sometimes drops TCP without its close reply',
     categories: ['close-frame'],
-    when: (c, f) => labelled('ending:fin')(c) && f.detail.startsWith('the server\'s close frame was not answered'),
+    when: (c, f) => (labelled('ending:fin')(c) || labelled('ending:linger')(c)) && f.detail.startsWith('the server\'s close frame was not answered'),
   },
   {
     id: 'tcp-left-open-after-failure',

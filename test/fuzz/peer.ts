@@ -17,7 +17,8 @@ export interface PeerResult {
   endedAt: number | null;
 }
 
-export async function playCase(c: FuzzCase, conn: RawConnection, result: PeerResult = { writtenAt: null, endedAt: null }): Promise<PeerResult> {
+/** Plays `c` on `conn`. `slowdown` stretches how long the peer waits for the client (ASan). */
+export async function playCase(c: FuzzCase, conn: RawConnection, result: PeerResult = { writtenAt: null, endedAt: null }, slowdown = 1): Promise<PeerResult> {
   const rng = new Rng((c.seed ^ 0x5bd1e995) >>> 0);
   const request = conn.request!;
   const offer = (request.headers['sec-websocket-extensions'] ?? '').replace(/\s+/g, '');
@@ -48,7 +49,8 @@ export async function playCase(c: FuzzCase, conn: RawConnection, result: PeerRes
     return result;
   }
 
-  await conn.until(() => conn.closeFrame !== null || !conn.tcpOpen, ending.delayMs);
+  const lingerMs = ending.delayMs * slowdown;
+  await conn.until(() => conn.closeFrame !== null || !conn.tcpOpen, lingerMs);
   const stop = c.events[c.events.length - 1];
   const triggered = stop?.kind === 'message' && stop.message.trigger !== undefined;
   if (conn.closeFrame && conn.tcpOpen && triggered) {
@@ -57,14 +59,14 @@ export async function playCase(c: FuzzCase, conn: RawConnection, result: PeerRes
     if (reaction.reply === 'echo') await conn.write(frame.close(conn.closeFrame.code ?? undefined, conn.closeFrame.reason));
     else if (reaction.reply === 'other') await conn.write(frame.close(reaction.code, reaction.reason));
     else if (reaction.reply === 'empty') await conn.write(frame.close());
-    if (reaction.then === 'wait') await conn.until(() => !conn.tcpOpen, 9000);
+    if (reaction.then === 'wait') await conn.until(() => !conn.tcpOpen, 9000 * slowdown);
     else end(reaction.then);
   } else if (conn.closeFrame && conn.tcpOpen && stop?.kind === 'close') {
     // The client answered our close: we close TCP (RFC 6455 7.1.1: the server does it first).
     end('fin');
   } else if (conn.closeFrame) {
     // The client failed the connection: it must close TCP itself.
-    await conn.until(() => !conn.tcpOpen, ending.delayMs);
+    await conn.until(() => !conn.tcpOpen, lingerMs);
   }
   end('fin');
   await conn.until(() => !conn.tcpOpen, 3000);

@@ -77,7 +77,7 @@ class Batch {
     const peer: PeerResult = { writtenAt: null, endedAt: null };
     server.expect(c.plan.path, { silent: true }).then((accepted) => {
       conn = accepted;
-      return playCase(c, accepted, peer);
+      return playCase(c, accepted, peer, slow);
     }).then(() => { peerDone = true; }, (error: unknown) => { peerError = error; peerDone = true; });
     const start = Date.now();
     this.child.send({ id: c.seed, url: server.url + c.plan.path, plan: c.plan });
