@@ -132,7 +132,8 @@ export const KNOWN_DEFECTS: readonly KnownDefect[] = [
     defect: '4 (new)',
     title: 'a close frame, then the server\'s FIN before the client replied: the client sometimes drops TCP without its close reply',
     categories: ['close-frame'],
-    when: (c, f) => (labelled('ending:fin')(c) || labelled('ending:linger')(c)) && f.detail.startsWith('the server\'s close frame was not answered'),
+    when: (c, f) => (labelled('ending:fin')(c) || labelled('ending:linger')(c)) && !labelled('after-close:')(c)
+      && f.detail.startsWith('the server\'s close frame was not answered'),
   },
   {
     id: 'tcp-left-open-after-failure',
