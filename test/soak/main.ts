@@ -27,6 +27,10 @@ const RSS_BUDGET = 5 * MiB;
 /** Heap after GC: "flat" is less than this much growth, or 64 bytes per cycle on long runs. */
 const HEAP_BUDGET = 512 * 1024;
 const EXIT_DEADLINE_MS = 10000;
+/** glibc raises its mmap threshold as large blocks are freed, after which multi-MiB buffers
+ *  come from the heap and RSS swings by tens of MB from one sample to the next: a fixed
+ *  threshold keeps large buffers mmapped (a leaked one still shows in RSS). */
+const CHILD_ENV = { ...process.env, MALLOC_MMAP_THRESHOLD_: String(128 * 1024) };
 
 interface Sample {
   cycle: number;
@@ -54,7 +58,7 @@ interface FaceRun {
 }
 
 function parseArgs(argv: string[]) {
-  const args = { cycles: 600, faces: [...FACES] as Face[], sampleEvery: 50, seed: 1, verbose: false, cDriver: process.env.FUZZ_C_DRIVER ?? path.join(repoRoot, 'build-clib', 'fuzz_client') };
+  const args = { cycles: 600, faces: [...FACES] as Face[], sampleEvery: 25, seed: 1, verbose: false, cDriver: process.env.FUZZ_C_DRIVER ?? path.join(repoRoot, 'build-clib', 'fuzz_client') };
   for (let i = 0; i < argv.length; i++) {
     const value = () => argv[++i] ?? '';
     switch (argv[i]) {
@@ -115,7 +119,7 @@ async function soakJsFace(face: Exclude<Face, 'clib'>, servers: SoakServers, arg
   const started = Date.now();
   const run: FaceRun = { face, cycles: args.cycles, failedCycles: [], samples: [], checks: [], seconds: 0 };
   const config: SoakChildConfig = { face, cycles: args.cycles, sampleEvery: args.sampleEvery, seed: args.seed, echoUrl: servers.echoUrl, rawUrl: servers.rawUrl };
-  const child = spawn(process.execPath, ['--expose-gc', path.join(__dirname, 'child.js'), repoRoot, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--expose-gc', path.join(__dirname, 'child.js'), repoRoot, JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'], env: CHILD_ENV });
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-4000); });
   let flood: Extract<SoakReport, { ev: 'flood' }> | null = null;
@@ -159,7 +163,7 @@ async function soakClib(servers: SoakServers, args: ReturnType<typeof parseArgs>
   const run: FaceRun = { face: 'clib', cycles: args.cycles, failedCycles: [], samples: [], checks: [], seconds: 0 };
   const reports = new Map<number, ClientReport[]>();
   let ended: (() => void) | null = null;
-  const child = new ClientProcess({ file: args.cDriver, args: [], env: process.env }, cDriverJob, (r) => {
+  const child = new ClientProcess({ file: args.cDriver, args: [], env: CHILD_ENV }, cDriverJob, (r) => {
     const list = reports.get(r.id) ?? [];
     list.push(r);
     reports.set(r.id, list);
