@@ -31,13 +31,6 @@ const labelled = (prefix: string) => (c: CaseInfo) => c.labels.some((l) => l.sta
 
 export const KNOWN_DEFECTS: readonly KnownDefect[] = [
   {
-    id: 'hang-after-violation-rst',
-    defect: '1',
-    title: 'a violation followed at once by a TCP RST: no close event, the loop spins, the process never exits',
-    categories: ['hang', 'no-exit'],
-    when: labelled('ending:rst'),
-  },
-  {
     id: 'closed-socket-never-collected',
     defect: '2',
     title: 'every WHATWG, connect() and ArkTS connection stays reachable after it closed (EngineSocket <-> NativeSocket rooted)',
@@ -52,15 +45,6 @@ export const KNOWN_DEFECTS: readonly KnownDefect[] = [
     title: 'a violation followed at once by a FIN: sometimes no close event either (the loop does not spin)',
     categories: ['hang', 'no-exit'],
     when: (c) => labelled('ending:fin')(c) && (labelled('violation:')(c) || labelled('mutated')(c)),
-  },
-  {
-    id: 'truncated-utf8-accepted-with-deflate',
-    defect: '3',
-    title: 'with permessage-deflate negotiated, an uncompressed text ending inside a UTF-8 sequence is delivered',
-    faces: ['whatwg', 'connect'],
-    // The connection goes on where it should have failed: what follows differs too.
-    categories: ['forbidden-delivery', 'lost-message', 'close-report', 'close-frame', 'echo', 'pong', 'pong-order', 'tcp-not-closed'],
-    when: labelled('violation:truncated-utf8:deflate-negotiated'),
   },
   {
     id: 'invalid-close-code-reported-clean',
@@ -90,13 +74,6 @@ export const KNOWN_DEFECTS: readonly KnownDefect[] = [
     faces: ['whatwg', 'connect'],
     categories: ['close-report', 'close-frame'],
     when: (c, f) => c.labels.includes('deflate') && /(close code|close frame with) 1007, not 1009/.test(f.detail),
-  },
-  {
-    id: 'http-1.0-101-accepted',
-    defect: '4e',
-    title: 'an HTTP/1.0 101 answer is accepted',
-    categories: ['handshake', 'forbidden-delivery', 'client-protocol', 'close-report', 'tcp-not-closed'],
-    when: labelled('handshake:http-1.0'),
   },
   {
     id: 'close-in-callback-returns-0',
@@ -148,12 +125,6 @@ export const KNOWN_DEFECTS: readonly KnownDefect[] = [
     title: 'the C mirror\'s Send queues without bound (no 1013) to a peer that reads nothing',
     faces: ['mirror', 'clib'],
     categories: ['unbounded-send'],
-  },
-  {
-    id: 'pong-after-data',
-    defect: '5a',
-    title: 'a data frame the application sent after a ping arrived leaves before that ping\'s pong',
-    categories: ['pong-order'],
   },
   {
     id: 'pong-missing',
