@@ -122,6 +122,10 @@ void Connection::AbortForShutdown() {
   SetState(State::kClosed);
   if (sink) sink->OnEngineShutdown();
   connector_.CancelLookup();
+  // Its close callback releases the hold: left running, the timer held this connection
+  // until it fired, and then did nothing (not connecting any more), so the engine's
+  // shutdown waited for good (worker.terminate() never finished).
+  connector_.StopHandshakeTimer();
   // lws_context_destroy closes the wsi; its WSI_DESTROY releases this connection.
   ReleaseIfDone();
 }
