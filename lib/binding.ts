@@ -136,6 +136,7 @@ export interface NativeAddon {
   close(client: unknown, options: unknown): number;
   destroy(client: unknown): number;
   setClientLimit(limit: number): number;
+  setSendQueueLimits(maxBytes: number, maxMessages: number): void;
   /** Gives the addon the PEM certificates wss:// trusts; called once per thread, lazily. */
   setTrustStoreProvider(provider: () => string): void;
   /** Gives the C mirror the function that hands the small messages of one loop turn to

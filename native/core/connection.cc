@@ -79,18 +79,20 @@ void Connection::Terminate() {
   }
 }
 
-void Connection::Close(uint16_t code, std::string reason) {
-  if (ended_ || close_.requested || state_ == State::kClosing || state_ == State::kClosed) return;
+bool Connection::Close(uint16_t code, std::string reason) {
+  if (ended_ || state_ == State::kClosed || close_.failure_code) return false;
+  if (close_.requested || state_ == State::kClosing) return true;
   if (state_ == State::kResolving || state_ == State::kConnecting) {
     // No handshake to close yet: abandon the attempt (an error ends it, as for any
     // connection that never opened).
     Terminate();
-    return;
+    return true;
   }
   close_.requested = true;
   close_.code = code;
   close_.reason = std::move(reason);
   outbox_.RequestWritable();  // the close goes out once the outbox is drained
+  return true;
 }
 
 void Connection::Detach() {
@@ -282,6 +284,7 @@ int Connection::Receive(lws* wsi, const uint8_t* data, size_t len) {
   const MessageAssembler::Result result = assembler_.Add(data, len, piece, *sink_);
   if (result.limit_changed) lws_netstack_set_rx_limit(wsi, result.frame_limit);
   if (!result.too_large) return 0;
+  close_.failure_code = LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE;  // failing: nothing left to close
   if (sink_) {
     sink_->OnError(ConnectionError::kMessageTooBig,
                    "a received message exceeds the limit of " + std::to_string(assembler_.max_message_bytes()) +
@@ -289,7 +292,6 @@ int Connection::Receive(lws* wsi, const uint8_t* data, size_t len) {
                    nullptr);
   }
   static const char kReason[] = "message too big";
-  close_.failure_code = LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE;
   lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
                    reinterpret_cast<unsigned char*>(const_cast<char*>(kReason)), sizeof kReason - 1);
   return -1;
@@ -335,6 +337,7 @@ void Connection::OnSocketDestroyed() {
   if (!ended_) {
     // Destroyed without a CLOSED or CONNECTION_ERROR report: still end cleanly.
     if (state_ == State::kOpen || state_ == State::kClosing) {
+      SetState(State::kClosed);
       CloseInfo info;
       info.code = 1006;
       if (sink_) sink_->OnClose(info);
