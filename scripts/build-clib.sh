@@ -13,7 +13,7 @@ cd "$root"
 log() { echo "build-clib: $*" >&2; }
 
 # --- system packages --------------------------------------------------------
-bash scripts/ensure-debian-packages.sh build-clib libuv1-dev libssl-dev zlib1g-dev pkg-config
+bash scripts/ensure-clib-tools.sh
 
 command -v cmake >/dev/null || { log "error: cmake not found (install cmake >= 3.16)"; exit 1; }
 

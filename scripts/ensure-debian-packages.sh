@@ -13,6 +13,11 @@ for p in "$@"; do
   esac
 done
 [ "${#missing[@]}" -eq 0 ] && exit 0
+# npm test sets it: the local suite installs nothing.
+if [ "${NETSTACK_NO_INSTALL:-0}" = 1 ]; then
+  echo "$who: missing ${missing[*]}; not installing them (NETSTACK_NO_INSTALL=1)" >&2
+  exit 1
+fi
 command -v apt-get >/dev/null || { echo "$who: missing ${missing[*]} and no apt-get to install them" >&2; exit 1; }
 sudo=()
 if [ "$(id -u)" != 0 ]; then

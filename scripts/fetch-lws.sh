@@ -2,7 +2,9 @@
 # Fetch the pinned libwebsockets source from Debian's source archive, verify it,
 # apply Debian's security patches (and ours from patches/lws/), and cache the tree
 # outside git. Prints the path of the patched tree on stdout (last line).
-# A second run with the tree cached does no network work.
+# A second run with the tree cached does no network work. In an npm tarball the tree is
+# already there (deps/libwebsockets, made by scripts/vendor-lws.sh at pack time): it is used
+# and nothing is fetched. --no-vendored ignores it (vendor-lws.sh itself uses that).
 set -euo pipefail
 
 LWS_DEBIAN_VERSION="4.3.5-1+deb13u3"
@@ -13,9 +15,20 @@ DEBIAN_SHA256="d0566441fea877ce8cdaa901946311b47a66a533c96a490f35e48ca977edd79d"
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cache_root="${NETSTACK_WS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/netstack-websocket}"
 our_patches_dir="$repo_root/patches/lws"
-# The tree's name includes a hash of our patch set, so editing a patch re-creates it.
-our_patches_hash="$(cat "$our_patches_dir"/* 2>/dev/null | sha256sum | cut -c1-12 || true)"
-tree="$cache_root/libwebsockets-$LWS_DEBIAN_VERSION-$our_patches_hash"
+# netstack (issue 14): sha256sum, or shasum on macOS.
+sha256() { if command -v sha256sum >/dev/null; then sha256sum "$@"; else shasum -a 256 "$@"; fi; }
+# The tree's name includes a hash of our patch set, so editing a patch re-creates it
+# (files in C-locale order; CMakeLists.txt computes the same hash for deps/libwebsockets).
+our_patches_hash="$(LC_ALL=C; cat "$our_patches_dir"/* 2>/dev/null | sha256 | cut -c1-12 || true)"
+tree_name="libwebsockets-$LWS_DEBIAN_VERSION-$our_patches_hash"
+tree="$cache_root/$tree_name"
+# netstack (issue 14): the npm tarball carries the patched tree (scripts/vendor-lws.sh made it
+# at pack time): used as it is, with no network, no apt-get and no cache.
+vendored="$repo_root/deps/libwebsockets"
+if [ "${1:-}" != --no-vendored ] && [ -f "$vendored/NETSTACK_TREE" ] &&
+   [ "$(cat "$vendored/NETSTACK_TREE")" = "$tree_name" ]; then
+  echo "$vendored"; exit 0
+fi
 downloads="$cache_root/downloads"
 orig="$downloads/libwebsockets_${LWS_UPSTREAM_VERSION}.orig.tar.gz"
 debian="$downloads/libwebsockets_${LWS_DEBIAN_VERSION}.debian.tar.xz"
@@ -30,7 +43,7 @@ fi
 [ -z "${NETSTACK_LWS_NO_DOWNLOAD:-}" ] || fail "no patched tree at $tree (NETSTACK_LWS_NO_DOWNLOAD is set)"
 
 verify() { # file expected-sha256
-  [ -f "$1" ] && [ "$(sha256sum "$1" | cut -d' ' -f1)" = "$2" ]
+  [ -f "$1" ] && [ "$(sha256 "$1" | cut -d' ' -f1)" = "$2" ]
 }
 
 download_with_apt() {

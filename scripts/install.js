@@ -2,8 +2,11 @@
 // npm "install" script of netstack-websocket.
 //  1. If a loadable native addon already exists (prebuilds/ or build/Release, as found by
 //     node-gyp-build), do nothing native.
-//  2. Otherwise build it from source with scripts/build-native.sh (cmake-js; compiles
-//     libwebsockets into the addon). On failure print one line saying what is needed.
+//  2. Otherwise build it from source. From the npm tarball: plain cmake, run from here, with
+//     the patched libwebsockets tree the tarball carries (deps/libwebsockets): no network,
+//     no apt-get, no bash; it needs cmake >= 3.16 and a C/C++ compiler, checked first and
+//     named exactly when missing. In a git checkout (cmake-js installed):
+//     scripts/build-native.sh. On failure print one line saying what is needed.
 //  3. If dist/ is missing and TypeScript is installed (a git checkout), compile lib/ to dist/.
 'use strict';
 
@@ -12,10 +15,38 @@ const path = require('path');
 const { spawnSync } = require('child_process');
 
 const root = path.resolve(__dirname, '..');
+const target = `${process.platform}-${process.arch}`;
 const NEEDS =
-  'netstack-websocket: could not build the native addon from source; it needs cmake (>= 3.16), ' +
-  'a C and C++ compiler (gcc/g++ or clang), bash, and (once; cached in ~/.cache/netstack-websocket) ' +
-  "network access to Debian's source archive (deb.debian.org) to fetch libwebsockets 4.3.5";
+  `netstack-websocket: no prebuilt binary for ${target}, and the build from source failed; it needs ` +
+  'cmake (>= 3.16) and a C and C++ compiler (gcc/g++ or clang/clang++; Visual Studio on Windows). ' +
+  'The npm package carries the libwebsockets source: nothing is downloaded. (A git checkout also ' +
+  "needs bash and, once, Debian's source archive for libwebsockets 4.3.5: scripts/fetch-lws.sh.)";
+
+/** What is missing for a source build: [] when cmake >= 3.16 and a C/C++ compiler are there. */
+function missingBuildTools() {
+  const missing = [];
+  const cmake = spawnSync('cmake', ['--version'], { encoding: 'utf8' });
+  const v = cmake.status === 0 ? /cmake version (\d+)\.(\d+)/.exec(cmake.stdout) : null;
+  if (!v) missing.push('cmake was not found');
+  else if (+v[1] < 3 || (+v[1] === 3 && +v[2] < 16)) missing.push(`cmake is ${v[1]}.${v[2]}, older than 3.16`);
+  if (process.platform !== 'win32') {  // on Windows cmake finds Visual Studio itself
+    const runs = (names) => names.some((n) => spawnSync(n, ['--version'], { stdio: 'ignore' }).status === 0);
+    if (!runs(process.env.CC ? [process.env.CC] : ['cc', 'gcc', 'clang'])) missing.push('no C compiler (cc, gcc or clang) was found');
+    if (!runs(process.env.CXX ? [process.env.CXX] : ['c++', 'g++', 'clang++'])) missing.push('no C++ compiler (c++, g++ or clang++) was found');
+  }
+  return missing;
+}
+
+/** The build of a user: plain cmake with the tarball's sources, no bash. */
+function cmakeBuild() {
+  const build = path.join(root, 'build');
+  const configure = ['-S', root, '-B', build, '-DCMAKE_BUILD_TYPE=Release', `-DNODE_EXECUTABLE=${process.execPath}`];
+  if (!fs.existsSync(path.join(build, 'CMakeCache.txt')) && spawnSync('ninja', ['--version'], { stdio: 'ignore' }).status === 0) {
+    configure.push('-G', 'Ninja');
+  }
+  const jobs = String(Math.max(1, require('os').availableParallelism ? require('os').availableParallelism() : require('os').cpus().length));
+  return run('cmake', configure) && run('cmake', ['--build', build, '--config', 'Release', '--parallel', jobs]);
+}
 
 function addonLoads() {
   let ngb;
@@ -39,7 +70,14 @@ function run(cmd, args) {
 }
 
 if (!addonLoads()) {
-  const ok = run('bash', [path.join(root, 'scripts', 'build-native.sh')]) && addonLoads();
+  const missing = missingBuildTools();
+  if (missing.length) {
+    console.error(`netstack-websocket: no prebuilt binary for ${target}; building from source needs cmake >= 3.16 ` +
+      `and a C/C++ compiler: ${missing.join(', ')}`);
+    process.exit(1);
+  }
+  const checkout = fs.existsSync(path.join(root, 'node_modules', '.bin', 'cmake-js'));
+  const ok = (checkout ? run('bash', [path.join(root, 'scripts', 'build-native.sh')]) : cmakeBuild()) && addonLoads();
   if (!ok) {
     console.error(NEEDS);
     process.exit(1);

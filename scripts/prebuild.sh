@@ -22,6 +22,9 @@
 #                   (apt-get install g++-aarch64-linux-gnu; build dir build-arm64/, toolchain
 #                   scripts/linux-arm64.toolchain.cmake). Tested by scripts/node-matrix.sh
 #                   --arm64 under qemu-user.
+#     --platform win32  cross-build prebuilds/win32-x64/node.napi.node with mingw-w64
+#                   (scripts/prebuild-win32.sh). Tested by scripts/node-matrix.sh --win32
+#                   under Wine.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -62,18 +65,25 @@ fi
 cd "$root"
 arch="$host_arch"
 case "${1:-}" in
+  --platform) [ "${2:-}" = win32 ] || { log "usage: $0 [--arch arm64 | --platform win32]"; exit 2; }
+    exec bash "$root/scripts/prebuild-win32.sh" ;;
   --arch) arch="${2:?--arch needs a value}" ;;
   --arch=*) arch="${1#--arch=}" ;;
   "") ;;
-  *) log "usage: $0 [--arch arm64]"; exit 2 ;;
+  *) log "usage: $0 [--arch arm64 | --platform win32]"; exit 2 ;;
 esac
 strip_bin=strip
 [ "$arch" = arm64 ] && [ "$host_arch" != arm64 ] && strip_bin=aarch64-linux-gnu-strip
 platform="$(node -p process.platform)"
-if [ "$platform" != linux ]; then
-  log "error: prebuilds are made on Linux only (this is $platform)"
-  exit 1
-fi
+# netstack (issue 14): macOS builds its own (the GitHub Actions workflow); no libc tag there.
+libc_tag=(--tag-libc)
+case "$platform" in
+  linux) ;;
+  darwin) libc_tag=() ;;
+  *) log "error: prebuilds are made on Linux and macOS only (this is $platform; win32: --platform win32 on Linux)"; exit 1 ;;
+esac
+file_size() { wc -c <"$1" | tr -d ' '; }
+sha256() { if command -v sha256sum >/dev/null; then sha256sum "$@"; else shasum -a 256 "$@"; fi; }
 prebuildify="$root/node_modules/prebuildify/bin.js"
 [ -f "$prebuildify" ] || { log "error: prebuildify is not installed (npm install)"; exit 1; }
 command -v "$strip_bin" >/dev/null || { log "error: $strip_bin (binutils) not found"; exit 1; }
@@ -86,7 +96,7 @@ start=$SECONDS
 # prebuildify 6 names a Node-API build <name>.<tags>.node without a "napi" tag; --name
 # node.napi gives node-gyp-build's conventional node.napi.glibc.node (runtime node, Node-API,
 # glibc), which it treats as ABI-independent.
-node "$prebuildify" --napi --strip --strip-bin "$strip_bin" --tag-libc --name node.napi --arch "$arch" \
+node "$prebuildify" --napi --strip --strip-bin "$strip_bin" "${libc_tag[@]}" --name node.napi --arch "$arch" \
   --cwd "$stage" --out "$root" --node-gyp "$root/scripts/prebuild.sh"
 rm -rf "$stage"
 
@@ -98,7 +108,7 @@ bin="${files[0]}"
 # What the binary needs from the system: the highest GLIBC symbol version it references.
 glibc_need="$("${strip_bin%strip}objdump" -T "$bin" 2>/dev/null | grep -o 'GLIBC_[0-9.]*' | sort -V | tail -n 1 || true)"
 if [ "$arch" != "$host_arch" ]; then
-  log "built $bin: $(stat -c %s "$bin") bytes, $(file -b "$bin" 2>/dev/null | cut -d, -f1-2), needs ${glibc_need:-?} (not loaded here: another arch)"
+  log "built $bin: $(file_size "$bin") bytes, $(file -b "$bin" 2>/dev/null | cut -d, -f1-2), needs ${glibc_need:-?} (not loaded here: another arch)"
   echo "$bin"
   exit 0
 fi
@@ -115,5 +125,5 @@ NODE_PATH="$root/node_modules" node -e '
   if (typeof addon.construct !== "function") throw new Error("the addon has no construct()");
   console.error("prebuild: loads in node " + process.version + ": " + require("path").basename(file));
 ' "$probe"
-log "built $bin in $((SECONDS - start)) s: $(stat -c %s "$bin") bytes, sha256 $(sha256sum "$bin" | cut -c1-16)..., needs ${glibc_need:-?}"
+log "built $bin in $((SECONDS - start)) s: $(file_size "$bin") bytes, sha256 $(sha256 "$bin" | cut -c1-16)..., needs ${glibc_need:-?}"
 echo "$bin"

@@ -1,110 +1,83 @@
 #!/usr/bin/env bash
-# The project's test command (npm test):
+# The project's test command (npm test): the full local suite. Changes nothing on the machine:
+# no root, no apt-get, no download beyond what `npm install` brought (NETSTACK_NO_INSTALL=1
+# makes every project script refuse to install). What cannot run here is skipped, each
+# with one line saying why and what would run it (npm run test:release does the rest).
 #  1. typecheck (lib and tests) and compile lib/ to dist/;
-#  1b. scripts/check-lws-patches.mjs: the pinned libwebsockets, Debian's patches and ours
-#     (in the order applied) and the upstream commits they carry, checked against
-#     patches/lws/README.md;
-#  2. the vitest suites against real peers on 127.0.0.1 (the addon must be built: npm install);
+#  1b. scripts/check-lws-patches.mjs: the pinned libwebsockets, Debian's patches and ours (in
+#     the order applied) and the upstream commits they carry, checked against patches/lws/README.md;
+#  2. the linux-x64 prebuilt binary (prebuildify, our own build: for test/pack);
+#  3. the vitest suites against real peers on 127.0.0.1 (the addon must be built: npm install);
 #     (among them test/pack: npm pack + install into an empty project without build tools);
-#  3. build libnet_websocket.so and its C test program (installs the Debian -dev packages
-#     it needs) and run the C tests against a real ws server, and the unit tests of the
-#     small native units (build-clib/native_unit_test); install the library into a
-#     prefix and build and run examples/c/*.c with pkg-config;
-#  3b. the tarball without its prebuild: npm rebuild must build the addon from source;
-#  4. the Node matrix (scripts/node-matrix.sh): the prebuilt binaries on Node 20/22/24/26,
-#     linux-x64 natively and linux-arm64 (cross-built) under qemu-user
-#     (NETSTACK_SKIP_MATRIX=1 skips it, e.g. offline: it fetches node-linux-* once;
-#     NETSTACK_SKIP_ARM64=1 skips the arm64 cross build and its runs).
+#  4. libnet_websocket.so and its C test program against a real ws server, the unit tests of
+#     the small native units (build-clib/native_unit_test), then the library
+#     installed into a prefix and examples/c/*.c built with pkg-config and run (needs the
+#     libuv, OpenSSL and zlib development files and pkg-config, else skipped);
+#  5. the tarball with no matching prebuild: npm rebuild builds the addon from its sources
+#     (NETSTACK_SKIP_SOURCE_BUILD=1 skips it: test:release runs it offline).
 # Ends with one line "tests: N passed, M failed" over all of them.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 mkdir -p build
+export NETSTACK_NO_INSTALL=1
 failed_steps=0
+skipped=()
 
 echo "== typecheck and compile TypeScript"
 node node_modules/typescript/bin/tsc -p tsconfig.json || failed_steps=$((failed_steps + 1))
 node node_modules/typescript/bin/tsc -p tsconfig.build.json || failed_steps=$((failed_steps + 1))
 
-echo "== prebuilt binaries (prebuildify, for test/pack and the matrix)"
+# Every step below leaves a log ending in "[word: ]N passed, M failed" and its exit code:
+# `counted LOG RC` adds both to the summary.
+logs=()
+step_failures=0
+counted() { logs+=("$1"); [ "$2" -eq 0 ] || step_failures=$((step_failures + 1)); }
+
+echo "== prebuilt binary for this machine (prebuildify, for test/pack)"
 bash scripts/prebuild.sh >/dev/null || failed_steps=$((failed_steps + 1))
-matrix_args=(--no-prebuild)
-if [ "${NETSTACK_SKIP_ARM64:-0}" != 1 ]; then
-  # Cross-built for linux-arm64 (installs g++-aarch64-linux-gnu and qemu-user if missing).
-  if bash scripts/ensure-cross-tools.sh && bash scripts/prebuild.sh --arch arm64 >/dev/null 2>build/prebuild-arm64.log; then
-    matrix_args+=(--arm64)
-  else
-    tail -n 30 build/prebuild-arm64.log
-    echo "linux-arm64 prebuild failed"
-    failed_steps=$((failed_steps + 1))
-  fi
-else
-  rm -rf prebuilds/linux-arm64
-fi
 
 echo "== libwebsockets: pinned version, patches applied, upstream commits covered"
-lws_patches_log=build/lws-patches.log
-node scripts/check-lws-patches.mjs 2>&1 | tee "$lws_patches_log"
-lws_patches_rc=${PIPESTATUS[0]}
+node scripts/check-lws-patches.mjs 2>&1 | tee build/lws-patches.log
+counted build/lws-patches.log "${PIPESTATUS[0]}"
 
 echo "== vitest"
 rm -f build/vitest-results.json
 node node_modules/vitest/vitest.mjs run --reporter=default --reporter=json \
   --outputFile.json=build/vitest-results.json "$@"
-vitest_rc=$?
+counted build/vitest-results.json $?
 
-echo "== C library, C API tests and native unit tests"
-c_log=build/c-tests.log
-unit_log=build/unit-tests.log
-if bash scripts/build-clib.sh; then
-  node test/native/run-c-tests.mjs build-clib/c_api_test 2>&1 | tee "$c_log"
-  c_rc=${PIPESTATUS[0]}
-  build-clib/native_unit_test 2>&1 | tee "$unit_log"
-  unit_rc=${PIPESTATUS[0]}
+if command -v pkg-config >/dev/null && pkg-config --exists libuv openssl zlib; then
+  echo "== C library, C API tests and native unit tests"
+  if bash scripts/build-clib.sh; then
+    node test/native/run-c-tests.mjs build-clib/c_api_test 2>&1 | tee build/c-tests.log
+    counted build/c-tests.log "${PIPESTATUS[0]}"
+    build-clib/native_unit_test 2>&1 | tee build/unit-tests.log
+    counted build/unit-tests.log "${PIPESTATUS[0]}"
+  else
+    echo "building libnet_websocket.so failed" | tee build/c-tests.log
+    counted build/c-tests.log 1
+  fi
+  echo "== C examples through an installed prefix and pkg-config"
+  node test/native/run-c-examples.mjs 2>&1 | tee build/c-examples.log
+  counted build/c-examples.log "${PIPESTATUS[0]}"
 else
-  echo "building libnet_websocket.so failed" | tee "$c_log" "$unit_log"
-  c_rc=1
-  unit_rc=1
+  skipped+=("the C library tests, native unit tests and C examples (no pkg-config with libuv, openssl and zlib: apt-get install libuv1-dev libssl-dev zlib1g-dev pkg-config, or npm run test:release)")
 fi
-echo "== C examples through an installed prefix and pkg-config"
-examples_log=build/c-examples.log
-node test/native/run-c-examples.mjs 2>&1 | tee "$examples_log"
-examples_rc=${PIPESTATUS[0]}
 
-echo "== the tarball with no matching prebuild: npm rebuild builds from its sources"
-source_log=build/source-build.log
-node test/pack/source-build.mjs 2>&1 | tee "$source_log"
-source_rc=${PIPESTATUS[0]}
-
-matrix_log=build/node-matrix.log
-if [ "${NETSTACK_SKIP_MATRIX:-0}" = 1 ]; then
-  echo "== Node matrix skipped (NETSTACK_SKIP_MATRIX=1)"
-  echo "matrix: 0 passed, 0 failed" >"$matrix_log"
-  matrix_rc=0
+if [ "${NETSTACK_SKIP_SOURCE_BUILD:-0}" = 1 ]; then
+  skipped+=("the source build from the tarball (NETSTACK_SKIP_SOURCE_BUILD=1; npm run test:release runs it offline)")
 else
-  echo "== Node matrix (one prebuilt binary per arch on Node 20, 22, 24, 26)"
-  bash scripts/node-matrix.sh "${matrix_args[@]}" 2>&1 | tee "$matrix_log"
-  matrix_rc=${PIPESTATUS[0]}
+  echo "== the tarball with no matching prebuild: npm rebuild builds from its sources"
+  node test/pack/source-build.mjs 2>&1 | tee build/source-build.log
+  counted build/source-build.log "${PIPESTATUS[0]}"
 fi
+
+skipped+=("the Node matrices, linux-arm64 and win32-x64 under Wine, the offline source build (they download and install: npm run test:release)")
+summary="$(printf '%s; ' "${skipped[@]}")"
+echo "skipped: ${summary%; }"
 
 # One summary line over everything.
-FAILED_STEPS="$failed_steps" node -e '
-  const fs = require("fs");
-  let passed = 0, failed = 0;
-  try {
-    const r = JSON.parse(fs.readFileSync("build/vitest-results.json", "utf8"));
-    passed += r.numPassedTests; failed += r.numFailedTests;
-    if (!r.numTotalTests) failed += 1;           // a run with no test is a failure
-  } catch { failed += 1; }                       // vitest did not report at all
-  // Each log ends with a "[word: ]N passed, M failed" line; a log without one is a failure.
-  for (const log of process.argv.slice(1)) {        // node -e: argv[1] is the first argument
-    let text = "";
-    try { text = fs.readFileSync(log, "utf8"); } catch {}
-    const m = /^(?:[\w-]+: )?(\d+) passed, (\d+) failed$/m.exec(text);
-    if (m) { passed += +m[1]; failed += +m[2]; } else { failed += 1; }
-  }
-  failed += +process.env.FAILED_STEPS;
-  console.log(`tests: ${passed} passed, ${failed} failed`);
-' "$lws_patches_log" "$c_log" "$unit_log" "$examples_log" "$source_log" "$matrix_log"
+FAILED_STEPS="$failed_steps" node scripts/sum-test-logs.js tests "${logs[@]}"
 
-[ "$vitest_rc" -eq 0 ] && [ "$lws_patches_rc" -eq 0 ] && [ "$c_rc" -eq 0 ] && [ "$unit_rc" -eq 0 ] && [ "$examples_rc" -eq 0 ] && [ "$source_rc" -eq 0 ] && [ "$matrix_rc" -eq 0 ] && [ "$failed_steps" -eq 0 ]
+[ "$step_failures" -eq 0 ] && [ "$failed_steps" -eq 0 ]

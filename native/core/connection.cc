@@ -14,6 +14,10 @@ namespace {
 
 std::atomic<size_t> g_live_connections{0};
 
+// A detached connection (Destroy) gets this long to finish its closing handshake; then it
+// is dropped, whatever state lws is in.
+constexpr int kDetachedCloseSeconds = 5;
+
 }  // namespace
 
 size_t Connection::LiveCount() { return g_live_connections.load(); }
@@ -107,9 +111,11 @@ void Connection::Detach() {
       break;
     case State::kOpen:
       Close(1001, "");
-      if (wsi_) lws_set_timeout(wsi_, PENDING_TIMEOUT_CLOSE_SEND, 5);  // don't wait long for the peer
+      KillSoon(kDetachedCloseSeconds);  // don't wait long for the peer
       break;
     case State::kClosing:
+      KillSoon(kDetachedCloseSeconds);  // whatever lws is waiting for
+      break;
     case State::kClosed:
       break;
   }
@@ -155,9 +161,10 @@ void Connection::ReleaseIfDone() {
   if (ended_ && holds_.none()) engine_.Release(this);  // deletes this
 }
 
-void Connection::KillSoon() {
+void Connection::KillSoon(int within_seconds) {
   if (!wsi_) return;
-  lws_set_timeout(wsi_, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
+  // A kill asked this way is final: lws may not postpone or cancel it (patches/lws/0023).
+  lws_set_timeout(wsi_, PENDING_TIMEOUT_KILLED_BY_PARENT, within_seconds > 0 ? within_seconds : LWS_TO_KILL_ASYNC);
   // The timeout only takes effect when lws next looks at its timers: wake it now.
   lws_cancel_service(engine_.context());
 }

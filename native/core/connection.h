@@ -92,7 +92,8 @@ class Connection : private ConnectorOwner, private OutboxEvents {
   void Fail(const std::string& message);
   // The end of the story: the sink's last call (OnFinished), once.
   void Finish();
-  void KillSoon();
+  // Drops the socket within `within_seconds` (0: on the next loop turn), whatever lws waits for.
+  void KillSoon(int within_seconds = 0);
 
   // ConnectorOwner
   bool OutcomeWanted() const override { return sink_ != nullptr; }

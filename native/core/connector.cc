@@ -9,6 +9,12 @@
 
 #include <sys/stat.h>
 
+#ifdef _WIN32
+// Windows has no S_ISSOCK; its stat() cannot tell an AF_UNIX socket file (a reparse point)
+// from others, so only "missing" and "nothing accepts" are said there.
+#define S_ISSOCK(mode) ((void)(mode), true)
+#endif
+
 #include "engine.h"
 #include "extension_check.h"
 #include "handshake_response.h"

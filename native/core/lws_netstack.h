@@ -28,5 +28,8 @@ void lws_netstack_set_no_compress(struct lws* wsi, int no_compress);
 void lws_netstack_hold_control(struct lws* wsi, int hold);
 // patches/lws/0018: the FIN bit of the frame being received.
 int lws_netstack_frame_is_final(struct lws* wsi);
+// patches/lws/0028: nonzero while lws owes the peer a pong (sent at its next POLLOUT); a
+// data frame the application sends now must wait behind it (RFC 6455 5.5.2).
+int lws_netstack_control_pending(struct lws* wsi);
 
 }  // extern "C"

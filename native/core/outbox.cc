@@ -52,9 +52,11 @@ void Outbox::RequestWritable() {
 }
 
 bool Outbox::CanWriteNow() const {
-  // Nothing queued before it and nothing of an earlier frame still in lws's buffer: the
-  // frame can go to the socket right away, without a round through POLLOUT.
-  return wsi_ && queue_.empty() && !stream_.active() && !lws_netstack_write_pending(wsi_);
+  // Nothing queued before it, nothing of an earlier frame still in lws's buffer and no pong
+  // owed for a ping that arrived before this send: the frame can go to the socket right
+  // away, without a round through POLLOUT (else it waits its turn behind them).
+  return wsi_ && queue_.empty() && !stream_.active() && !lws_netstack_write_pending(wsi_) &&
+         !lws_netstack_control_pending(wsi_);
 }
 
 bool Outbox::CompressionApplies(size_t length) const {

@@ -45,6 +45,10 @@ async function secureServer(prefix) {
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
   return { server, wss };
 }
+// permessage-deflate accepted (ws compresses what it sends from 1 KiB on).
+const deflating = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate: true });
+await new Promise((resolve, reject) => { deflating.once('listening', resolve); deflating.once('error', reject); });
+echoOn(deflating);
 const { server: httpsServer, wss: secure } = await secureServer('');
 const { server: untrustedServer, wss: untrusted } = await secureServer('untrusted-');
 
@@ -53,6 +57,7 @@ const opts = {
   // The certificate is for "localhost"; it is verified (the CA comes in NODE_EXTRA_CA_CERTS).
   wss: `wss://localhost:${httpsServer.address().port}`,
   wssUntrusted: `wss://localhost:${untrustedServer.address().port}`,
+  deflate: `ws://127.0.0.1:${deflating.address().port}`,
   worker: true,
 };
 const client = path.join(project, 'smoke-client.js');
@@ -78,31 +83,38 @@ for (const node of nodes) {
     continue;
   }
   const r = JSON.parse(line.slice(6));
-  if (!hashes.has(r.versions.arch)) hashes.set(r.versions.arch, new Set());
-  hashes.get(r.versions.arch).add(r.binary.sha256);
+  // A clean exit: status 0, on its own (no handle left open), within the time allowed.
+  r.checks.exit = error ? { error: error.killed ? 'killed after 120 s' : `exit status ${error.code}` } : {};
+  if (error) r.failed.push('exit');
+  else r.passed += 1;
+  const target = `${r.versions.platform || 'linux'}-${r.versions.arch}`;
+  if (!hashes.has(target)) hashes.set(target, { file: r.binary.file, sums: new Set() });
+  hashes.get(target).sums.add(r.binary.sha256);
   passed += r.passed;
   failed += r.failed.length;
   const checks = Object.entries(r.checks)
     .map(([k, v]) => `${k}:${r.failed.includes(k) ? `FAIL(${v.error || JSON.stringify(v)})` : 'ok'}`)
+    .concat(r.checks.wss_untrusted && !r.failed.includes('wss_untrusted') ? [`(refused: ${String(r.checks.wss_untrusted.error).replace(/\s+/g, ' ').trim()})`] : [])
     .join(' ');
-  rows.push([`${r.versions.node} ${r.versions.arch}`, r.versions.napi, r.versions.openssl, r.versions.uv, r.versions.zlib, checks, `${ms} ms`]);
+  rows.push([`${r.versions.node} ${target}`, r.versions.napi, r.versions.openssl, r.versions.uv, r.versions.zlib, checks, `${ms} ms`]);
   if (stderr.trim()) console.log(`stderr of ${r.versions.node}:\n${stderr.trim()}`);
 }
 
-const head = ['node (arch)', 'napi', 'openssl', 'libuv', 'zlib', 'checks (one prebuilt binary)', 'time'];
+const head = ['node (platform-arch)', 'napi', 'openssl', 'libuv', 'zlib', 'checks (one prebuilt binary)', 'time'];
 const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
 const fmt = (r) => r.map((c, i) => String(c).padEnd(widths[i])).join('  ').trimEnd();
 console.log(fmt(head));
 for (const r of rows) console.log(fmt(r));
-for (const [arch, set] of hashes) {
-  console.log(`binary: prebuilds/linux-${arch}/node.napi.glibc.node sha256 ${[...set].join(' ')}`);
-  if (set.size !== 1) {
-    console.log(`FAIL: the ${arch} runs loaded ${set.size} different binaries`);
+for (const [target, { file, sums }] of hashes) {
+  console.log(`binary: ${file.replace(/\\/g, '/')} sha256 ${[...sums].join(' ')}`);
+  if (sums.size !== 1) {
+    console.log(`FAIL: the ${target} runs loaded ${sums.size} different binaries`);
     failed += 1;
   }
 }
 
-for (const c of plain.clients) c.terminate();
+for (const c of [...plain.clients, ...deflating.clients]) c.terminate();
+await new Promise((resolve) => deflating.close(resolve));
 for (const c of [...secure.clients, ...untrusted.clients]) c.terminate();
 await new Promise((resolve) => plain.close(resolve));
 await new Promise((resolve) => { secure.close(); httpsServer.close(resolve); });

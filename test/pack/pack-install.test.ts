@@ -18,6 +18,9 @@ const smokeClient = path.join(__dirname, 'smoke-client.js');
 const allowed = [
   /^package\.json$/, /^README\.md$/, /^LICENSE$/, /^THIRD-PARTY-NOTICES\.md$/,
   /^prebuilds\/linux-(x64|arm64)\/node\.napi\.glibc\.node$/,
+  /^prebuilds\/(win32-x64|darwin-x64|darwin-arm64)\/node\.napi\.node$/,
+  // The patched libwebsockets tree for a source build without network (scripts/vendor-lws.sh).
+  /^deps\/libwebsockets\/[\w+.\/-]+$/,
   /^dist\/[\w-]+\.(js|d\.ts)$/,
   /^esm\/[\w-]+\.(mjs|d\.mts)$/,
   /^bin\/[\w-]+\.js$/,
@@ -32,6 +35,7 @@ const required = [
   'dist/native.js', 'dist/native.d.ts', 'dist/binding.js', 'dist/binding.d.ts',
   'native/include/net_websocket.h', 'native/include/net_websocket_type.h',
   'scripts/install.js',
+  'deps/libwebsockets/NETSTACK_TREE', 'deps/libwebsockets/LICENSE', 'deps/libwebsockets/CMakeLists.txt',
 ];
 
 let tmp = '';
@@ -111,14 +115,15 @@ afterAll(async () => {
 });
 
 describe('npm pack', () => {
-  it('holds the prebuilt binary, the JS and .d.ts, the C headers, README and licences, and nothing else', () => {
+  it('holds the prebuilt binaries, the JS and .d.ts, the C headers, the lws source, README and licences, and nothing else', () => {
     const files = packed.files.map((f) => f.path).sort();
     const unexpected = files.filter((f) => !allowed.some((re) => re.test(f)));
     expect(unexpected).toEqual([]);
     for (const f of required) expect(files).toContain(f);
-    // ~450 kB packed with both binaries (~410 kB each unpacked); catch accidental bloat.
-    expect(packed.size).toBeLessThan(1024 * 1024);
-    expect(packed.unpackedSize).toBeLessThan(3 * 1024 * 1024);
+    // With the three binaries (linux-x64, linux-arm64, win32-x64) and the lws source: about
+    // 2.4 MB packed, 8.4 MB unpacked (README); catch accidental bloat.
+    expect(packed.size).toBeLessThan(4 * 1024 * 1024);
+    expect(packed.unpackedSize).toBeLessThan(14 * 1024 * 1024);
     console.log(`tarball ${path.basename(tarball)}: ${packed.size} bytes, ${packed.unpackedSize} unpacked, ${files.length} files`);
   });
 
@@ -222,6 +227,8 @@ describe('no matching binary', () => {
     const dest = copyWithout('netstack-websocket-nobuild', null);
     const r = run(process.execPath, [path.join(dest, 'scripts', 'install.js')], dest, 60000);
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain('could not build the native addon from source; it needs cmake (>= 3.16), a C and C++ compiler');
+    expect(r.stderr).toContain(`netstack-websocket: no prebuilt binary for ${process.platform}-${process.arch}; ` +
+      'building from source needs cmake >= 3.16 and a C/C++ compiler: cmake was not found, ' +
+      'no C compiler (cc, gcc or clang) was found, no C++ compiler (c++, g++ or clang++) was found');
   }, 180000);
 });
