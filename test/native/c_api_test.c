@@ -704,7 +704,7 @@ static void test_hostile_reset(void) {
     int hangs = 0, double_ends = 0, late_callbacks = 0, bad_destroy = 0;
     char url[512];
     for (int i = 0; i < ATTEMPTS; i++) {
-        struct OH_NetStack_WebsocketClient *c = construct_seed();
+        struct OH_NetStack_WebsocketClient *c = construct_draft();
         if (c == NULL) {
             hangs++;
             continue;
