@@ -327,6 +327,10 @@ int Connection::OnWriteable(lws* wsi) {
 
 void Connection::OnClosed(lws* wsi) {
   SetState(State::kClosed);  // what was not handed to the kernel by now is lost, not sent
+  // lws closes the socket after this: it lingers instead, so that the peer gets our FIN
+  // after what we sent last, not a reset (LingeringSockets).
+  const lws_sockfd_type fd = lws_get_socket_fd(wsi);
+  if (fd != LWS_SOCK_INVALID && !engine_.shutting_down()) engine_.lingering_sockets().Adopt(fd);
   const int lws_close_code = lws_netstack_close_code(wsi);
   if (close_.NoteClosedWith(lws_close_code) && sink_) {
     const uint16_t code = close_.failure_code;

@@ -251,3 +251,31 @@ describe('7.10 abnormal closure', () => {
     }, 60000);
   });
 });
+
+// When the client fails the connection while the server is still writing, bytes wait unread in
+// the kernel when it closes: close() then sent a TCP reset instead of a FIN, the server's next
+// write failed, and it never read the close frame (conformance 3.3 and 5.13 under load; about
+// a third of these attempts). The socket now lingers (native/core/socket_linger): the FIN
+// follows the close frame, and the server reads both.
+describe('7.11 failing while the server still writes', () => {
+  h.test('7.11.1 a violation, then the server writes a ping byte by byte every ms: close 1002 arrives, then a FIN (20 attempts)', async () => {
+    const outcomes: string[] = [];
+    for (let attempt = 0; attempt < 20; attempt++) {
+      // The violation in the same write as the 101, as a server that starts talking at once.
+      const { connection, client } = h.start({ echo: true }, { trailing: frame.text('x', { rsv: 1 }) });
+      const conn = await connection;
+      const ping = frame.ping('p');
+      const writer = setInterval(() => {
+        if (conn.socket.destroyed || conn.socket.writableEnded) return;
+        conn.socket.write(ping.subarray(0, 1));
+        conn.socket.write(ping.subarray(1));
+      }, 1);
+      await conn.until(() => conn.closeFrame !== null && !conn.tcpOpen, WAIT_MS);
+      await client.until(() => client.closed, WAIT_MS);
+      clearInterval(writer);
+      outcomes.push(`close ${conn.closeFrame?.code ?? 'none'}, tcp ${conn.tcp}`);
+      if (conn.tcpOpen) conn.destroy();
+    }
+    expect(outcomes.filter((o) => o !== 'close 1002, tcp closed by client')).toEqual([]);
+  }, 60000);
+});
