@@ -32,4 +32,11 @@ int lws_netstack_frame_is_final(struct lws* wsi);
 // data frame the application sends now must wait behind it (RFC 6455 5.5.2).
 int lws_netstack_control_pending(struct lws* wsi);
 
+// patches/lws/0081: on = 0: lws answers no ping (the user sends the pongs); every ping is
+// passed to the protocol callback as reason 1101 (Connection::kLwsReceivePing) either way.
+void lws_netstack_set_auto_pong(struct lws* wsi, int on);
+// patches/lws/0082: the bytes read past the response headers and not yet consumed (a refused
+// handshake's body, as far as it came with the headers); *data points into lws's buffer.
+size_t lws_netstack_pending_input(struct lws* wsi, const uint8_t** data);
+
 }  // extern "C"
