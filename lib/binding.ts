@@ -152,7 +152,7 @@ export interface NativeAddon {
    * a client's onMessage, one call each (bytes and layout as for onMessages, no flags). */
   setMirrorBatchDelivery(deliver: (client: object, bytes: Buffer, layout: Uint32Array) => void): void;
   /** Counters of live native objects, for leak checks in tests. */
-  liveCounts(): { clients: number; connections: number; engines: number };
+  liveCounts(): { clients: number; connections: number; engines: number; lingeringSockets: number };
 }
 
 // lib/ and dist/ both sit one level below the package root.

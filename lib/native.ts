@@ -137,8 +137,9 @@ export const OH_WebSocketClient_Send = OH_NetStack_WebSocketClient_Send;
 export const OH_WebSocketClient_Close = OH_NetStack_WebSocketClient_Close;
 export const OH_WebSocketClient_Destroy = OH_NetStack_WebsocketClient_Destroy;
 
-/** Test aid: counts of live native clients, connections and lws contexts. */
-export function liveNativeCounts(): { clients: number; connections: number; engines: number } {
+/** Test aid: counts of live native clients, connections and lws contexts, and of the sockets of
+ * ended connections still lingering (until the peer closes too, at most 1 s). */
+export function liveNativeCounts(): { clients: number; connections: number; engines: number; lingeringSockets: number } {
   return addon.liveCounts();
 }
 

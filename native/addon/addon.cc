@@ -203,6 +203,7 @@ Napi::Value LiveCounts(const Napi::CallbackInfo& info) {
   counts.Set("clients", Napi::Number::New(env, static_cast<double>(LiveClientCount())));
   counts.Set("connections", Napi::Number::New(env, static_cast<double>(Connection::LiveCount())));
   counts.Set("engines", Napi::Number::New(env, static_cast<double>(Engine::LiveCount())));
+  counts.Set("lingeringSockets", Napi::Number::New(env, static_cast<double>(LingeringSockets::LiveCount())));
   return counts;
 }
 

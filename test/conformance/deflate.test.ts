@@ -414,8 +414,8 @@ describe('D3 violations and limits', () => {
   });
 
   /** The limit applies to the INFLATED size: close 1009 and the OH error 1012 (as F3 of features). */
-  const overLimit = async (name: string, build: (conn: RawConnection) => Buffer) => {
-    const { conn, client } = await openDeflate('permessage-deflate', deflating({ maxPayload: 64 * KiB }));
+  const overLimit = async (name: string, build: (conn: RawConnection) => Buffer, maxPayload = 64 * KiB) => {
+    const { conn, client } = await openDeflate('permessage-deflate', deflating({ maxPayload }));
     await conn.write(build(conn));
     await verdictTooBig(conn, client, name);
   };
@@ -430,6 +430,23 @@ describe('D3 violations and limits', () => {
 
   h.test('D3.17 one byte over maxPayload once inflated: 1009 + OH 1012', async () => {
     await overLimit('64 KiB + 1 inflated', (conn) => frame.binary(conn.compress(Buffer.alloc(64 * KiB + 1)), COMPRESSED));
+  });
+
+  // The size limit and UTF-8 are judged in byte order: invalid UTF-8 past the limit is never
+  // reached (1009); within it, it is (1007). lws checked a whole inflated step for UTF-8
+  // first and failed the first one with 1007.
+  h.test('D3.26 a compressed text over maxPayload once inflated, invalid UTF-8 past the limit: 1009 + OH 1012', async () => {
+    await overLimit('1 KiB of ASCII past a 1 KiB limit, then invalid UTF-8', (conn) => {
+      const message = Buffer.concat([Buffer.alloc(2 * KiB, 0x61), Buffer.from([0xff, 0xfe])]);
+      return frame.text(conn.compress(message), COMPRESSED);
+    }, KiB);
+  });
+
+  h.test('D3.27 a compressed text over maxPayload once inflated, invalid UTF-8 within the limit: 1007', async () => {
+    const { conn, client } = await openDeflate('permessage-deflate', deflating({ maxPayload: KiB }));
+    const message = Buffer.concat([Buffer.alloc(100, 0x61), Buffer.from([0xff, 0xfe]), Buffer.alloc(2 * KiB, 0x61)]);
+    await conn.write(frame.text(conn.compress(message), COMPRESSED));
+    await verdictFail(conn, client, 1007);
   });
 
   h.test('D3.18 exactly maxPayload once inflated is accepted', async () => {
