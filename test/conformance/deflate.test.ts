@@ -6,7 +6,7 @@
 // D3 violations and limits, D4 what the client sends.
 import crypto from 'node:crypto';
 import { describe, expect } from 'vitest';
-import { binary, details, hex, payload, text, useHarness, utf8, verdictCleanClose, verdictFail, verdictHandshakeFail, verdictTooBig, type Harness } from './harness';
+import { WAIT_MS, binary, describeMsg, details, hex, payload, text, useHarness, utf8, verdictCleanClose, verdictFail, verdictHandshakeFail, verdictTooBig, type Harness } from './harness';
 import { Op, deflatePayload, encodeFrame, frame, sleep, type RawConnection } from './raw-server';
 import type { ClientOptions } from './client-under-test';
 
@@ -492,6 +492,25 @@ describe('D4 what the client sends', () => {
     for (const m of sent) client.send(m.data, m.isBinary);
     await verdictCleanClose(conn, client, { echoes: sent });
     expect(conn.messages.map((m) => m.compressed), details(conn, client)).toEqual([true, false, false, true, true]);
+  });
+
+  // The close waits for the last fragment of a message still being compressed: a message
+  // written from the queue (behind another one still compressing) was followed at once by
+  // the close frame, and its continuation frames came after it (found by the fuzz suite).
+  h.test('D4.3.1 two 200 KiB messages, then close at once: every fragment before the close frame', async (ctx) => {
+    nativeOnly(h, ctx);
+    const { conn, client } = await openDeflate('permessage-deflate', deflating({ echo: false }));
+    const first = crypto.randomBytes(200 * KiB);
+    const second = crypto.randomBytes(200 * KiB);
+    client.send(first, true);
+    client.send(second, true);
+    client.close(1000, 'done');
+    await conn.until(() => conn.closeFrame !== null, WAIT_MS);
+    await conn.write(frame.close(1000, 'done'));
+    await client.until(() => client.closed, WAIT_MS);
+    const received = conn.messages.map((m) => describeMsg(m));
+    expect({ received, close: conn.closeFrame?.code ?? 'no close frame', violations: conn.violations }, details(conn, client))
+      .toEqual({ received: [describeMsg(binary(first)), describeMsg(binary(second))], close: 1000, violations: [] });
   });
 
   h.test('D4.3 a 200 KiB message is sent as several frames (one per 64 KiB step), RSV1 on the first, FIN on the last; the next message is separate', async (ctx) => {
