@@ -8,7 +8,7 @@ export const {
   OH_NetStack_WebSocketClient_Send, OH_NetStack_WebSocketClient_Close, OH_NetStack_WebsocketClient_Destroy,
   OH_WebSocketClient_Constructor, OH_WebSocketClient_AddHeader, OH_WebSocketClient_Connect,
   OH_WebSocketClient_Send, OH_WebSocketClient_Close, OH_WebSocketClient_Destroy,
-  NetStack_WebSocket_SetClientLimit, liveNativeCounts,
+  NetStack_WebSocket_SetClientLimit, NetStack_WebSocket_SetSendQueueLimits, liveNativeCounts,
 } = cjs;
 
 export default cjs;

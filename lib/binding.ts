@@ -145,13 +145,14 @@ export interface NativeAddon {
   close(client: unknown, options: unknown): number;
   destroy(client: unknown): number;
   setClientLimit(limit: number): number;
+  setSendQueueLimits(maxBytes: number, maxMessages: number): void;
   /** Gives the addon the PEM certificates wss:// trusts; called once per thread, lazily. */
   setTrustStoreProvider(provider: () => string): void;
   /** Gives the C mirror the function that hands the small messages of one loop turn to
    * a client's onMessage, one call each (bytes and layout as for onMessages, no flags). */
   setMirrorBatchDelivery(deliver: (client: object, bytes: Buffer, layout: Uint32Array) => void): void;
   /** Counters of live native objects, for leak checks in tests. */
-  liveCounts(): { clients: number; connections: number; engines: number };
+  liveCounts(): { clients: number; connections: number; engines: number; lingeringSockets: number };
 }
 
 // lib/ and dist/ both sit one level below the package root.

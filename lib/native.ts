@@ -111,6 +111,16 @@ export function NetStack_WebSocket_SetClientLimit(limit: number): number {
   return addon.setClientLimit(limit);
 }
 
+/**
+ * Extension: bounds what one client's Send may leave waiting to be sent, in bytes (default
+ * 64 MiB) and messages (default 65,536); past either, Send returns
+ * WEBSOCKET_QUEUE_LENGTH_EXCEEDS (1013). A message is always taken when nothing waits.
+ * 0 leaves that bound as it is. For every client, from the next Send.
+ */
+export function NetStack_WebSocket_SetSendQueueLimits(maxBytes: number, maxMessages: number): void {
+  addon.setSendQueueLimits(maxBytes, maxMessages);
+}
+
 // ---- The names OpenHarmony released at API 11: the same functions and types. ----
 export type WebSocket = OH_NetStack_WebsocketClient;
 export type WebSocket_OpenResult = OH_NetStack_WebsocketClient_OpenResult;
@@ -127,8 +137,9 @@ export const OH_WebSocketClient_Send = OH_NetStack_WebSocketClient_Send;
 export const OH_WebSocketClient_Close = OH_NetStack_WebSocketClient_Close;
 export const OH_WebSocketClient_Destroy = OH_NetStack_WebsocketClient_Destroy;
 
-/** Test aid: counts of live native clients, connections and lws contexts. */
-export function liveNativeCounts(): { clients: number; connections: number; engines: number } {
+/** Test aid: counts of live native clients, connections and lws contexts, and of the sockets of
+ * ended connections still lingering (until the peer closes too, at most 1 s). */
+export function liveNativeCounts(): { clients: number; connections: number; engines: number; lingeringSockets: number } {
   return addon.liveCounts();
 }
 

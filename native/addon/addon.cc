@@ -186,12 +186,24 @@ Napi::Value SetClientLimit(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), NetStack_WebSocket_SetClientLimit(limit));
 }
 
+Napi::Value SetSendQueueLimits(const Napi::CallbackInfo& info) {
+  // Not a number (or negative): 0, which leaves that bound as it is.
+  auto bound = [](const Napi::Value& value) -> size_t {
+    if (!value.IsNumber()) return 0;
+    const double number = value.As<Napi::Number>().DoubleValue();
+    return number >= 1 && number < 9e15 ? static_cast<size_t>(number) : 0;
+  };
+  NetStack_WebSocket_SetSendQueueLimits(bound(info[0]), bound(info[1]));
+  return info.Env().Undefined();
+}
+
 Napi::Value LiveCounts(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object counts = Napi::Object::New(env);
   counts.Set("clients", Napi::Number::New(env, static_cast<double>(LiveClientCount())));
   counts.Set("connections", Napi::Number::New(env, static_cast<double>(Connection::LiveCount())));
   counts.Set("engines", Napi::Number::New(env, static_cast<double>(Engine::LiveCount())));
+  counts.Set("lingeringSockets", Napi::Number::New(env, static_cast<double>(LingeringSockets::LiveCount())));
   return counts;
 }
 
@@ -266,6 +278,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("close", Napi::Function::New(env, Close, "close"));
   exports.Set("destroy", Napi::Function::New(env, Destroy, "destroy"));
   exports.Set("setClientLimit", Napi::Function::New(env, SetClientLimit, "setClientLimit"));
+  exports.Set("setSendQueueLimits", Napi::Function::New(env, SetSendQueueLimits, "setSendQueueLimits"));
   exports.Set("liveCounts", Napi::Function::New(env, LiveCounts, "liveCounts"));
   exports.Set("setTrustStoreProvider", Napi::Function::New(env, SetTrustStoreProvider, "setTrustStoreProvider"));
   exports.Set("setMirrorBatchDelivery", Napi::Function::New(env, SetMirrorBatchDelivery, "setMirrorBatchDelivery"));

@@ -3,16 +3,20 @@
 namespace netstack::addon {
 
 void JsBridge::Pin() {
-  if (pinned_ || !self_) return;
+  if (pinned_ || !targets_[0]) return;
   pinned_ = true;
-  napi_reference_ref(env_, self_, nullptr);
+  for (napi_ref target : targets_) {
+    if (target) napi_reference_ref(env_, target, nullptr);
+  }
 }
 
 void JsBridge::Unpin() {
   // While the environment is torn down its references go with it: leave them alone.
-  if (!pinned_ || !self_ || blocked()) return;
+  if (!pinned_ || blocked()) return;
   pinned_ = false;
-  napi_reference_unref(env_, self_, nullptr);
+  for (napi_ref target : targets_) {
+    if (target) napi_reference_unref(env_, target, nullptr);
+  }
 }
 
 bool JsBridge::Keep(const uint8_t* data, size_t length, bool binary, TurnBatcher* batcher) {

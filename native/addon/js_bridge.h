@@ -5,7 +5,8 @@
 //    is thrown into lws), and none once the environment is being torn down;
 //  - the small messages received in one loop turn wait in a MessageInbox and reach JS in
 //    one call at its end; any other event first delivers the messages before it;
-//  - the JS object is kept alive (pinned) while a connection may still call into it.
+//  - what the connection calls into (the owner's JS object, its handlers) is kept alive
+//    (pinned) while the connection may still call it, and by nothing here afterwards.
 // The owner says how a batch of messages is handed to its JS object (Owner).
 #pragma once
 
@@ -48,8 +49,15 @@ class JsBridge final : private TurnBatcher::Client {
   // No JS may run now (no host, or the environment is being torn down).
   bool blocked() const { return !host_ || host_->tearing_down(); }
 
-  // The reference that keeps the owner's JS object (weak until pinned; not owned here).
-  void set_self(napi_ref self) { self_ = self; }
+  // The references to what the connection calls into: the owner's JS object (`self`) and,
+  // when its functions live elsewhere, the object holding them (`handlers`). Both are
+  // strong while pinned and weak otherwise, so that once the connection finished nothing
+  // here keeps them alive: a handler table held strongly for good rooted a closed
+  // NativeSocket and its EngineSocket forever (issue 11). Not owned here.
+  void set_targets(napi_ref self, napi_ref handlers = nullptr) {
+    targets_[0] = self;
+    targets_[1] = handlers;
+  }
   void Pin();
   void Unpin();
 
@@ -86,7 +94,7 @@ class JsBridge final : private TurnBatcher::Client {
   EnvHost* host_;
   napi_env env_;
   Owner* owner_;
-  napi_ref self_ = nullptr;
+  napi_ref targets_[2] = {nullptr, nullptr};  // self, handlers (or null)
   bool pinned_ = false;
   MessageInbox inbox_{this};
 };

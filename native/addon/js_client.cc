@@ -42,7 +42,7 @@ Napi::Value JsClient::Construct(const Napi::CallbackInfo& info) {
   napi_type_tag_object(env, object, &kClientTypeTag);
   napi_wrap(env, object, js_client, &JsClient::Finalize, nullptr, nullptr);
   napi_create_reference(env, object, 0, &js_client->self_);
-  js_client->bridge_.set_self(js_client->self_);
+  js_client->bridge_.set_targets(js_client->self_);
   host->Register(client, js_client);
   SetClientObserver(client, js_client);
   return object;

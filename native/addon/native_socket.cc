@@ -76,7 +76,8 @@ NativeSocket::NativeSocket(const Napi::CallbackInfo& info)
   }
   ConnectRequest request = RequestFromOptions(env, info[0].As<Napi::Object>());
   // One reference to an array of the receiver and its handler functions, rather than one
-  // per function: each napi reference costs native memory per connection.
+  // per function: each napi reference costs native memory per connection. Weak: the
+  // bridge holds it strongly while pinned (until the connection finishes), no longer.
   Napi::Object handlers = info[1].As<Napi::Object>();
   Napi::Array table = Napi::Array::New(env, kHandlerCount + 1);
   table.Set(uint32_t{0}, handlers);
@@ -86,14 +87,14 @@ NativeSocket::NativeSocket(const Napi::CallbackInfo& info)
     table.Set(static_cast<uint32_t>(i + 1), fn);
     handler_present_ |= 1u << i;
   }
-  handlers_ = Napi::Persistent(table);
+  handlers_ = Napi::Weak(table);
 
   Engine* engine = bridge_.host() ? bridge_.host()->GetEngine() : nullptr;
   if (env.IsExceptionPending()) throw env.GetAndClearPendingException();  // the trust store provider threw
   if (!engine) throw Napi::Error::New(env, "NativeSocket: the WebSocket engine could not be started");
   connection_ = engine->Connect(std::move(request), this);
   if (!connection_) throw Napi::Error::New(env, "NativeSocket: the WebSocket engine is shutting down");
-  bridge_.set_self(static_cast<const Napi::Reference<Napi::Object>&>(*this));  // the wrap's own reference
+  bridge_.set_targets(static_cast<const Napi::Reference<Napi::Object>&>(*this), handlers_);  // the wrap's own reference
   bridge_.Pin();  // until the connection finishes
 }
 
@@ -171,8 +172,9 @@ void NativeSocket::CallHandler(Handler which, MakeArgs make_args) {
   if (!HasHandler(which)) return;
   bridge_.Call([&](Napi::Env env) {
     JsCall call;
-    call.args = make_args(env);
     Napi::Array table = handlers_.Value();
+    if (table.IsEmpty()) return call;  // collected: the connection finished long ago
+    call.args = make_args(env);
     call.receiver = table.Get(uint32_t{0});
     call.function = table.Get(static_cast<uint32_t>(which + 1));
     return call;

@@ -1,5 +1,6 @@
 #include "client_record.h"
 
+#include <atomic>
 #include <mutex>
 #include <unordered_map>
 
@@ -13,6 +14,8 @@ namespace {
 std::mutex g_registry_mutex;
 std::unordered_map<const void*, ClientRecord*> g_registry;
 uint32_t g_client_limit = 100;  // OpenHarmony's
+std::atomic<size_t> g_send_queue_bytes{kDefaultSendQueueBytes};
+std::atomic<size_t> g_send_queue_messages{kDefaultSendQueueMessages};
 
 }  // namespace
 
@@ -39,6 +42,13 @@ uint32_t SetClientLimit(uint32_t limit) {
   uint32_t previous = g_client_limit;
   g_client_limit = limit;
   return previous;
+}
+
+SendQueueLimits CurrentSendQueueLimits() { return {g_send_queue_bytes.load(), g_send_queue_messages.load()}; }
+
+void SetSendQueueLimits(size_t bytes, size_t messages) {
+  if (bytes) g_send_queue_bytes = bytes;
+  if (messages) g_send_queue_messages = messages;
 }
 
 size_t RegisteredClientCount() {

@@ -35,10 +35,21 @@ size_t LiveClientCount();
 // names pass a copy of theirs); `client` is either generation's client pointer.
 int ConnectClient(const void* client, const char* url, const OH_NetStack_WebsocketClient_Slist* headers);
 
-// OpenHarmony's limits: the largest message Send takes (4 MiB), headers per client, and
-// messages waiting to be sent.
+// OpenHarmony's limits: the largest message Send takes (4 MiB), headers per client.
 constexpr size_t kMaxSendBytes = 4u * 1024 * 1024;
 constexpr size_t kMaxHeaders = 8192;
-constexpr size_t kMaxQueuedMessages = 65536;
+
+// What one client's Send may leave waiting (not yet handed to the kernel) before it
+// refuses with WEBSOCKET_QUEUE_LENGTH_EXCEEDS: bytes and messages, process-wide; the
+// defaults are documented in net_websocket.h (NetStack_WebSocket_SetSendQueueLimits).
+constexpr size_t kDefaultSendQueueBytes = 64u * 1024 * 1024;
+constexpr size_t kDefaultSendQueueMessages = 65536;
+struct SendQueueLimits {
+  size_t bytes;
+  size_t messages;
+};
+SendQueueLimits CurrentSendQueueLimits();
+// Sets either bound (0 leaves it as it is).
+void SetSendQueueLimits(size_t bytes, size_t messages);
 
 }  // namespace netstack

@@ -57,6 +57,15 @@ bool IsSafeHeader(const char* name, const char* value) {
   return true;
 }
 
+// A peer that reads slowly or not at all must not make Send queue without bound. A
+// message is always taken when nothing waits, whatever its size.
+bool SendQueueFull(const Connection& connection, size_t length) {
+  const size_t waiting = connection.queued_messages();
+  if (waiting == 0) return false;
+  const SendQueueLimits limits = CurrentSendQueueLimits();
+  return waiting >= limits.messages || connection.buffered_bytes() + length > limits.bytes;
+}
+
 bool TlsVerificationDisabledByEnvironment() {
   const char* value = std::getenv("NETSTACK_WS_INSECURE");
   return value && std::strcmp(value, "1") == 0;
@@ -154,7 +163,7 @@ int OH_NetStack_WebSocketClient_Send(OH_NetStack_WebsocketClient* client, char* 
     if (length > netstack::kMaxSendBytes) return WEBSOCKET_DATA_LENGTH_EXCEEDS;
     netstack::Connection* connection = record.connection();
     if (!connection) return WEBSOCKET_ERROR_HAVE_NO_CONNECT;
-    if (connection->queued_messages() >= netstack::kMaxQueuedMessages) return WEBSOCKET_QUEUE_LENGTH_EXCEEDS;
+    if (netstack::SendQueueFull(*connection, length)) return WEBSOCKET_QUEUE_LENGTH_EXCEEDS;
     // OpenHarmony's rule: TEXT when strlen(data) == length, i.e. no NUL byte inside.
     const bool binary = std::memchr(data, 0, length) != nullptr;
     if (!connection->Send(reinterpret_cast<const uint8_t*>(data), length, binary)) {
@@ -179,7 +188,8 @@ int OH_NetStack_WebSocketClient_Close(OH_NetStack_WebsocketClient* client,
     if (!netstack::IsSendableCloseCode(code) || std::strlen(reason) > netstack::kMaxCloseReasonBytes) {
       return WEBSOCKET_PROTOCOL_ERROR;
     }
-    connection->Close(static_cast<uint16_t>(code), reason);
+    // Gone already (e.g. called from onError or onClose): nothing to close.
+    if (!connection->Close(static_cast<uint16_t>(code), reason)) return WEBSOCKET_ERROR_HAVE_NO_CONNECT;
     return Websocket_OK;
   });
 }
@@ -193,5 +203,9 @@ int OH_NetStack_WebsocketClient_Destroy(OH_NetStack_WebsocketClient* client) {
 }
 
 uint32_t NetStack_WebSocket_SetClientLimit(uint32_t limit) { return netstack::SetClientLimit(limit); }
+
+void NetStack_WebSocket_SetSendQueueLimits(size_t maxBytes, size_t maxMessages) {
+  netstack::SetSendQueueLimits(maxBytes, maxMessages);
+}
 
 }  // extern "C"

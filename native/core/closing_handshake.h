@@ -21,7 +21,7 @@ struct ClosingHandshake {
   uint16_t code = 1000;
   std::string reason;
   bool sent = false;  // our close frame was handed to lws
-  bool peer_closed = false;  // the peer's close frame arrived
+  bool peer_closed = false;  // the peer's close frame arrived (its own, or its answer to ours)
   uint16_t peer_code = 1005;  // 1005: the peer's close frame had no status code
   std::string peer_reason;
   uint16_t failure_code = 0;  // we (or lws) failed the connection with this code (reported once)
@@ -39,19 +39,18 @@ struct ClosingHandshake {
   CloseInfo Outcome() const {
     CloseInfo info;
     if (peer_closed) {
+      // The close code is the one received (RFC 6455 7.1.5), also when it answers ours.
       info.code = peer_code;
       info.reason = peer_reason;
-      info.clean = true;
-    } else if (sent) {
-      info.code = code != 0 ? code : 1005;  // our close frame had no status code
-      info.reason = reason;
       info.clean = true;
     } else if (failure_code) {
       // We failed the connection (RFC 6455 7.1.7): the code we sent, not a clean close.
       info.code = failure_code;
       info.clean = false;
     } else {
-      info.code = 1006;  // no close frame was exchanged
+      // No close frame came: also when ours went out and the peer dropped TCP instead of
+      // answering (RFC 6455 7.1.5, 7.4.1: 1006), which is not a clean close.
+      info.code = 1006;
       info.clean = false;
     }
     return info;

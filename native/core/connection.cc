@@ -87,18 +87,20 @@ void Connection::Terminate() {
   }
 }
 
-void Connection::Close(uint16_t code, std::string reason) {
-  if (ended_ || close_.requested || state_ == State::kClosing || state_ == State::kClosed) return;
+bool Connection::Close(uint16_t code, std::string reason) {
+  if (ended_ || state_ == State::kClosed || close_.failure_code) return false;
+  if (close_.requested || state_ == State::kClosing) return true;
   if (state_ == State::kResolving || state_ == State::kConnecting) {
     // No handshake to close yet: abandon the attempt (an error ends it, as for any
     // connection that never opened).
     Terminate();
-    return;
+    return true;
   }
   close_.requested = true;
   close_.code = code == 0 && !reason.empty() ? 1000 : code;  // a reason needs a status code
   close_.reason = std::move(reason);
   outbox_.RequestWritable();  // the close goes out once the outbox is drained
+  return true;
 }
 
 void Connection::Detach() {
@@ -132,6 +134,10 @@ void Connection::AbortForShutdown() {
   SetState(State::kClosed);
   if (sink) sink->OnEngineShutdown();
   connector_.CancelLookup();
+  // Its close callback releases the hold: left running, the timer held this connection
+  // until it fired, and then did nothing (not connecting any more), so the engine's
+  // shutdown waited for good (worker.terminate() never finished).
+  connector_.StopHandshakeTimer();
   // lws_context_destroy closes the wsi; its WSI_DESTROY releases this connection.
   ReleaseIfDone();
 }
@@ -294,6 +300,7 @@ int Connection::Receive(lws* wsi, const uint8_t* data, size_t len) {
   const MessageAssembler::Result result = assembler_.Add(data, len, piece, *sink_);
   if (result.limit_changed) lws_netstack_set_rx_limit(wsi, result.frame_limit);
   if (!result.too_large) return 0;
+  close_.failure_code = LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE;  // failing: nothing left to close
   if (sink_) {
     sink_->OnError(ConnectionError::kMessageTooBig,
                    "a received message exceeds the limit of " + std::to_string(assembler_.max_message_bytes()) +
@@ -301,7 +308,6 @@ int Connection::Receive(lws* wsi, const uint8_t* data, size_t len) {
                    nullptr);
   }
   static const char kReason[] = "message too big";
-  close_.failure_code = LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE;
   lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
                    reinterpret_cast<unsigned char*>(const_cast<char*>(kReason)), sizeof kReason - 1);
   return -1;
@@ -329,6 +335,10 @@ int Connection::OnWriteable(lws* wsi) {
 
 void Connection::OnClosed(lws* wsi) {
   SetState(State::kClosed);  // what was not handed to the kernel by now is lost, not sent
+  // lws closes the socket after this: it lingers instead, so that the peer gets our FIN
+  // after what we sent last, not a reset (LingeringSockets).
+  const lws_sockfd_type fd = lws_get_socket_fd(wsi);
+  if (fd != LWS_SOCK_INVALID && !engine_.shutting_down()) engine_.lingering_sockets().Adopt(fd);
   const int lws_close_code = lws_netstack_close_code(wsi);
   if (close_.NoteClosedWith(lws_close_code) && sink_) {
     const uint16_t code = close_.failure_code;
@@ -346,6 +356,7 @@ void Connection::OnSocketDestroyed() {
   if (!ended_) {
     // Destroyed without a CLOSED or CONNECTION_ERROR report: still end cleanly.
     if (state_ == State::kOpen || state_ == State::kClosing) {
+      SetState(State::kClosed);
       CloseInfo info;
       info.code = 1006;
       if (sink_) sink_->OnClose(info);

@@ -60,8 +60,11 @@ class Connection : private ConnectorOwner, private OutboxEvents {
   // Drops the connection without a closing handshake (OnClose 1006 follows).
   void Terminate();
 
-  // Starts the closing handshake after the queued messages (at once if not open yet).
-  void Close(uint16_t code, std::string reason);
+  // Starts the closing handshake after the queued messages (not open yet: abandons the
+  // attempt). False when there is nothing left to close: the connection ended, or is
+  // being failed (e.g. called from OnError or OnClose); true when it closes (or already
+  // does).
+  bool Close(uint16_t code, std::string reason);
 
   // No further sink calls; the connection closes (1001) and frees itself.
   void Detach();

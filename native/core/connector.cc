@@ -305,7 +305,10 @@ void Connector::StartHandshakeTimer() {
       handshake_timer_,
       [](uv_timer_t* timer) {
         auto* self = static_cast<Connector*>(timer->data);
-        if (!self->owner_.StillConnecting()) return;
+        if (!self->owner_.StillConnecting()) {
+          self->StopHandshakeTimer();  // fired once, for nothing: it must still release its hold
+          return;
+        }
         self->last_error_ = "the opening handshake timed out after " +
                             std::to_string(self->request_->handshake_timeout_ms) + " ms";
         self->next_address_ = self->addresses_.size();  // no other address either

@@ -80,7 +80,10 @@ struct DeferredTask {
 
 size_t Engine::LiveCount() { return g_live_engines.load(); }
 
-Engine::Engine(uv_loop_t* loop, EngineConfig config) : loop_(loop), config_(std::move(config)) {
+Engine::Engine(uv_loop_t* loop, EngineConfig config)
+    : loop_(loop), config_(std::move(config)), lingering_(loop, [this] {
+        if (shutting_down_) MaybeFinishShutdown();
+      }) {
   ++g_live_engines;
 }
 
@@ -248,6 +251,7 @@ void Engine::Shutdown(std::function<void()> done) {
   for (auto& entry : connections_) live.push_back(entry.first);
   for (Connection* connection : live) connection->AbortForShutdown();
   turn_batcher_.reset();  // every connection dropped its batch above
+  lingering_.CloseAll();
 
   // lws's destroy on a foreign loop is two-phase: it finishes by itself once its
   // handles have closed, and then clears context_ through info.pcontext.
@@ -267,7 +271,7 @@ void Engine::Shutdown(std::function<void()> done) {
 }
 
 void Engine::MaybeFinishShutdown() {
-  if (!shutdown_check_ || context_ || !connections_.empty()) return;
+  if (!shutdown_check_ || context_ || !connections_.empty() || !lingering_.empty()) return;
   uv_idle_t* idle = shutdown_check_;
   shutdown_check_ = nullptr;
   uv_idle_stop(idle);

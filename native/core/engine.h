@@ -11,6 +11,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "socket_linger.h"
 #include "turn_batcher.h"
 
 struct lws;
@@ -64,6 +65,9 @@ class Engine {
   // Batches of small frames written once per loop turn (nullptr once shutting down).
   TurnBatcher* turn_batcher() const { return turn_batcher_.get(); }
 
+  // Where the sockets of ended connections linger until the peer closes too.
+  LingeringSockets& lingering_sockets() { return lingering_; }
+
   // A fresh 4-byte masking key for a frame we build ourselves; false if no random bytes
   // could be had (then the frame must go through lws, which fails the write).
   bool NextMask(uint8_t mask[4]);
@@ -93,6 +97,7 @@ class Engine {
   std::function<void()> shutdown_done_;
   uv_idle_t* shutdown_check_ = nullptr;  // turns the loop until lws has finished destroying
   std::unique_ptr<TurnBatcher> turn_batcher_;
+  LingeringSockets lingering_;  // the shutdown waits until none is left
   // Random bytes for masking keys, taken from lws's generator 1 KiB at a time.
   uint8_t mask_pool_[1024];
   size_t mask_pool_left_ = 0;

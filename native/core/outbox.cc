@@ -314,10 +314,14 @@ Outbox::WriteResult Outbox::OnWriteable(lws* wsi) {
   }
   if (!WriteBatch()) return WriteResult::kFailed;
   if (lws_netstack_write_pending(wsi)) {
-    lws_callback_on_writable(wsi);  // report OnSent once lws has flushed the rest
-  } else {
-    ReportSent();
+    // lws still holds part of the last frame, or permessage-deflate still sends the
+    // fragments of the last message: not drained yet. (A close sent now went out before
+    // those fragments: continuation frames after our close frame.) OnSent and the close
+    // come on the next WRITEABLE, once lws is done.
+    lws_callback_on_writable(wsi);
+    return WriteResult::kWaiting;
   }
+  ReportSent();
   return WriteResult::kDrained;
 }
 

@@ -77,7 +77,11 @@ class Outbox : private TurnBatcher::Client {
   WriteResult OnWriteable(lws* wsi);
 
   bool has_queued() const { return !queue_.empty(); }
-  size_t queued_messages() const { return queue_.size(); }
+  // Messages (not pings) not yet handed to the kernel: queued, batched, being streamed
+  // (ids above the last written one), or the last written one while lws holds part of it.
+  size_t queued_messages() const {
+    return static_cast<size_t>(next_message_id_ - 1 - last_written_id_) + (unflushed_bytes_ ? 1 : 0);
+  }
   // Bytes not yet handed to the kernel: queued, plus a written frame lws still holds part
   // of, or a large one we are still writing (all of it until its last byte is out, as it
   // is for a frame lws holds part of).

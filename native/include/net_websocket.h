@@ -13,6 +13,11 @@
  *    store (OpenHarmony does not verify). Set NETSTACK_WS_INSECURE=1 to opt out.
  *  - Destroy is safe at any moment, from inside any callback of that client, and twice
  *    (the second call returns WEBSOCKET_CLIENT_IS_NOT_CREAT).
+ *  - Send is bounded: to a peer that reads slowly or not at all, it refuses with
+ *    WEBSOCKET_QUEUE_LENGTH_EXCEEDS (1013) once 64 MiB or 65,536 messages wait to be
+ *    sent (see NetStack_WebSocket_SetSendQueueLimits), where OpenHarmony queues on.
+ *  - Close on a connection that is gone, also from inside onError or onClose, returns
+ *    WEBSOCKET_ERROR_HAVE_NO_CONNECT (1017).
  */
 #ifndef NET_WEBSOCKET_H
 #define NET_WEBSOCKET_H
@@ -47,11 +52,18 @@ NETSTACK_WS_EXPORT int OH_NetStack_WebSocketClient_AddHeader(struct OH_NetStack_
 NETSTACK_WS_EXPORT int OH_NetStack_WebSocketClient_Connect(struct OH_NetStack_WebsocketClient *client, const char *url,
                                                            struct OH_NetStack_WebsocketClient_RequestOptions options);
 
-/** Queues data (copied). TEXT when it holds no NUL byte, BINARY otherwise. length 0 sends nothing. */
+/** Queues data (copied). TEXT when it holds no NUL byte, BINARY otherwise. length 0 sends nothing.
+ * WEBSOCKET_DATA_LENGTH_EXCEEDS (1012) over 4 MiB; WEBSOCKET_QUEUE_LENGTH_EXCEEDS (1013), nothing
+ * queued, when what waits to be sent would pass the send queue's bounds (default 64 MiB, 65,536
+ * messages; a message is always taken when nothing waits); WEBSOCKET_SEND_NO_MEMOERY_ERROR (1010)
+ * when the copy cannot be allocated; WEBSOCKET_ERROR_HAVE_NO_CONNECT (1017) when not connected,
+ * closing or closed. */
 NETSTACK_WS_EXPORT int OH_NetStack_WebSocketClient_Send(struct OH_NetStack_WebsocketClient *client, char *data,
                                                         size_t length);
 
-/** Starts the closing handshake (code 0 or reason NULL: 1000 with an empty reason). onClose follows. */
+/** Starts the closing handshake (code 0 or reason NULL: 1000 with an empty reason). onClose follows.
+ * WEBSOCKET_ERROR_HAVE_NO_CONNECT (1017) when there is nothing to close: never connected, or the
+ * connection has failed or ended (also when called from onError or onClose). */
 NETSTACK_WS_EXPORT int OH_NetStack_WebSocketClient_Close(struct OH_NetStack_WebsocketClient *client,
                                                          struct OH_NetStack_WebsocketClient_CloseOption options);
 
@@ -74,6 +86,12 @@ NETSTACK_WS_EXPORT int OH_WebSocketClient_Destroy(struct WebSocket *client);
 
 /** Sets how many clients may exist at once (OpenHarmony: 100). Returns the previous limit. */
 NETSTACK_WS_EXPORT uint32_t NetStack_WebSocket_SetClientLimit(uint32_t limit);
+
+/** Bounds what one client's Send may leave waiting to be sent (not yet handed to the kernel):
+ * at most maxBytes bytes (default 64 MiB) and maxMessages messages (default 65,536); past either,
+ * Send returns WEBSOCKET_QUEUE_LENGTH_EXCEEDS (1013). A message is always taken when nothing
+ * waits, whatever its size. 0 leaves that bound as it is. For every client, from the next Send. */
+NETSTACK_WS_EXPORT void NetStack_WebSocket_SetSendQueueLimits(size_t maxBytes, size_t maxMessages);
 
 #ifdef __cplusplus
 }

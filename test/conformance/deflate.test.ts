@@ -6,7 +6,7 @@
 // D3 violations and limits, D4 what the client sends.
 import crypto from 'node:crypto';
 import { describe, expect } from 'vitest';
-import { binary, details, hex, payload, text, useHarness, utf8, verdictCleanClose, verdictFail, verdictHandshakeFail, verdictTooBig, type Harness } from './harness';
+import { WAIT_MS, binary, describeMsg, details, hex, payload, text, useHarness, utf8, verdictCleanClose, verdictFail, verdictHandshakeFail, verdictTooBig, type Harness } from './harness';
 import { Op, deflatePayload, encodeFrame, frame, sleep, type RawConnection } from './raw-server';
 import type { ClientOptions } from './client-under-test';
 
@@ -414,8 +414,8 @@ describe('D3 violations and limits', () => {
   });
 
   /** The limit applies to the INFLATED size: close 1009 and the OH error 1012 (as F3 of features). */
-  const overLimit = async (name: string, build: (conn: RawConnection) => Buffer) => {
-    const { conn, client } = await openDeflate('permessage-deflate', deflating({ maxPayload: 64 * KiB }));
+  const overLimit = async (name: string, build: (conn: RawConnection) => Buffer, maxPayload = 64 * KiB) => {
+    const { conn, client } = await openDeflate('permessage-deflate', deflating({ maxPayload }));
     await conn.write(build(conn));
     await verdictTooBig(conn, client, name);
   };
@@ -430,6 +430,23 @@ describe('D3 violations and limits', () => {
 
   h.test('D3.17 one byte over maxPayload once inflated: 1009 + OH 1012', async () => {
     await overLimit('64 KiB + 1 inflated', (conn) => frame.binary(conn.compress(Buffer.alloc(64 * KiB + 1)), COMPRESSED));
+  });
+
+  // The size limit and UTF-8 are judged in byte order: invalid UTF-8 past the limit is never
+  // reached (1009); within it, it is (1007). lws checked a whole inflated step for UTF-8
+  // first and failed the first one with 1007.
+  h.test('D3.26 a compressed text over maxPayload once inflated, invalid UTF-8 past the limit: 1009 + OH 1012', async () => {
+    await overLimit('1 KiB of ASCII past a 1 KiB limit, then invalid UTF-8', (conn) => {
+      const message = Buffer.concat([Buffer.alloc(2 * KiB, 0x61), Buffer.from([0xff, 0xfe])]);
+      return frame.text(conn.compress(message), COMPRESSED);
+    }, KiB);
+  });
+
+  h.test('D3.27 a compressed text over maxPayload once inflated, invalid UTF-8 within the limit: 1007', async () => {
+    const { conn, client } = await openDeflate('permessage-deflate', deflating({ maxPayload: KiB }));
+    const message = Buffer.concat([Buffer.alloc(100, 0x61), Buffer.from([0xff, 0xfe]), Buffer.alloc(2 * KiB, 0x61)]);
+    await conn.write(frame.text(conn.compress(message), COMPRESSED));
+    await verdictFail(conn, client, 1007);
   });
 
   h.test('D3.18 exactly maxPayload once inflated is accepted', async () => {
@@ -475,6 +492,25 @@ describe('D4 what the client sends', () => {
     for (const m of sent) client.send(m.data, m.isBinary);
     await verdictCleanClose(conn, client, { echoes: sent });
     expect(conn.messages.map((m) => m.compressed), details(conn, client)).toEqual([true, false, false, true, true]);
+  });
+
+  // The close waits for the last fragment of a message still being compressed: a message
+  // written from the queue (behind another one still compressing) was followed at once by
+  // the close frame, and its continuation frames came after it (found by the fuzz suite).
+  h.test('D4.3.1 two 200 KiB messages, then close at once: every fragment before the close frame', async (ctx) => {
+    nativeOnly(h, ctx);
+    const { conn, client } = await openDeflate('permessage-deflate', deflating({ echo: false }));
+    const first = crypto.randomBytes(200 * KiB);
+    const second = crypto.randomBytes(200 * KiB);
+    client.send(first, true);
+    client.send(second, true);
+    client.close(1000, 'done');
+    await conn.until(() => conn.closeFrame !== null, WAIT_MS);
+    await conn.write(frame.close(1000, 'done'));
+    await client.until(() => client.closed, WAIT_MS);
+    const received = conn.messages.map((m) => describeMsg(m));
+    expect({ received, close: conn.closeFrame?.code ?? 'no close frame', violations: conn.violations }, details(conn, client))
+      .toEqual({ received: [describeMsg(binary(first)), describeMsg(binary(second))], close: 1000, violations: [] });
   });
 
   h.test('D4.3 a 200 KiB message is sent as several frames (one per 64 KiB step), RSV1 on the first, FIN on the last; the next message is separate', async (ctx) => {

@@ -125,10 +125,27 @@ export async function verdictCleanClose(
   });
 }
 
+/** OpenHarmony's error code for a protocol violation (WEBSOCKET_PROTOCOL_ERROR). */
+export const OH_PROTOCOL_ERROR = 1009;
+
+/** What the application was told: its errors (native: their OH codes) and whether the close
+ *  was clean. */
+function appReport(client: ClientUnderTest): { errors: unknown; wasClean: boolean | string } {
+  const errors = client.of('error').map((e) => e.code);
+  const close = client.first('close');
+  return { errors: IMPL === 'native' ? errors : errors.length, wasClean: close ? close.wasClean : 'no close event' };
+}
+
+/** What it must be told when the client failed the connection with close code `sent`: one
+ *  error (1012 for a message too big, else a protocol error), then a close that is not clean. */
+function failureReport(sent: number): { errors: unknown; wasClean: boolean } {
+  return { errors: IMPL === 'native' ? [sent === 1009 ? OH_DATA_LENGTH_EXCEEDS : OH_PROTOCOL_ERROR] : 1, wasClean: false };
+}
+
 /**
  * The client must FAIL the connection: after echoing `exp` (if any) it sends a close frame
  * with `code` and closes the TCP connection itself (the server never closes it), and reports
- * the close to the user.
+ * the failure to the user as every failure (an error, then a close that is not clean).
  */
 export async function verdictFail(conn: RawConnection, client: ClientUnderTest, code: number | number[], exp: Expectation = {}): Promise<void> {
   const codes = Array.isArray(code) ? code : [code];
@@ -145,13 +162,14 @@ export async function verdictFail(conn: RawConnection, client: ClientUnderTest, 
     clientCloseEvent: client.closed,
     violations: conn.violations,
   };
-  expect(observed, details(conn, client)).toEqual({
+  expect({ ...observed, report: appReport(client) }, details(conn, client)).toEqual({
     echoes: (exp.echoes ?? []).map(describeMsg),
     pongs: expectedPongs(exp),
     closeCode: codes.join(' or '),
     tcp: 'closed by client',
     clientCloseEvent: true,
     violations: [],
+    report: failureReport(conn.closeFrame?.code ?? codes[0]),
   });
 }
 

@@ -75,6 +75,23 @@ describe('2 ping/pong', () => {
     await verdictCleanClose(conn, client, { pongs: payloads });
   });
 
+  // A ping owes its pong, also when the peer's close, or a violation, follows in the same
+  // read: the pongs go before the client's close frame (lws sent the close first and dropped
+  // them).
+  h.test('2.10.1 3 pings and the close in one write: 3 pongs, then the close reply', async () => {
+    const { conn, client } = await h.open();
+    const payloads = ['a', 'b', 'c'];
+    await conn.write(Buffer.concat([...payloads.map((p) => frame.ping(p)), frame.close(1000)]));
+    await verdictCleanClose(conn, client, { pongs: payloads }, 1000, '', { closeAlreadySent: true });
+  });
+
+  h.test('2.10.2 3 pings and a violation in one write: 3 pongs, then close 1002', async () => {
+    const { conn, client } = await h.open();
+    const payloads = ['a', 'b', 'c'];
+    await conn.write(Buffer.concat([...payloads.map((p) => frame.ping(p)), frame.raw({ opcode: 0x3, payload: 'x' })]));
+    await verdictFail(conn, client, 1002, { pongs: payloads });
+  });
+
   h.test('2.11 10 pings written 1 byte at a time: each answered, in order', async () => {
     const { conn, client } = await h.open();
     const payloads = Array.from({ length: 10 }, (_, i) => `payload-${i}`);

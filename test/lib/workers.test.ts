@@ -146,6 +146,22 @@ describe('worker_threads', () => {
     expectEchoed(await runEchoWorker('after terminate while connecting'), 'after terminate while connecting');
   });
 
+  // Regression (issue 11): the engine's shutdown left the handshake timer running; when it
+  // fired it found nothing to do and kept its hold, so the connection was never freed and
+  // terminate() never finished (the loop spun in the shutdown's idle handle).
+  test('terminate() of a worker still handshaking with a handshakeTimeout (60 s): it resolves at once', async () => {
+    const handshakeTimeout = 60000;
+    const acceptedBefore = silent.accepted();
+    const worker = startWorker('worker-handshake-timeout.js', { url: silent.url, handshakeTimeout });
+    const r = reports(worker);
+    await r.waitFor((m) => m.type === 'connecting', 'the WebSocket to be made in the worker');
+    await waitUntil(() => silent.accepted() > acceptedBefore, 10000, 'the TCP connection at the silent server');
+    const exitCode = await withTimeout(worker.terminate(), 10000, 'worker.terminate()');
+    expect(typeof exitCode).toBe('number');
+    expect(r.seen.filter((m) => m.type === 'open')).toEqual([]);
+    expectEchoed(await runEchoWorker('after terminate with a handshake timer'), 'after terminate with a handshake timer');
+  });
+
   test('terminate() right after the worker starts connecting (no wait at all)', async () => {
     const worker = startWorker('worker-stream.js', { url: server.url });
     const r = reports(worker);

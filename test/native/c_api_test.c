@@ -129,8 +129,10 @@ static struct {
     int destroy_rc;
     int callbacks_after_destroy;
     int msg_nul_terminated; /* the last message's data[length] was '\0', as the C API promises */
+    int close_in_callbacks;  /* onError and onClose call Close (and Send) on their client */
+    int close_rc_in_error, close_rc_in_close, send_rc_in_close;
 } ev = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, 0, 0, 0, 0, 0, 0, "", NULL, 0, 0, "", 0, "",
-         DESTROY_NOWHERE, 0, -1, 0, 0 };
+         DESTROY_NOWHERE, 0, -1, 0, 0, 0, -1, -1, -1 };
 
 static void reset_events(void *client, enum destroy_point destroy_in) {
     pthread_mutex_lock(&ev.mu);
@@ -145,6 +147,28 @@ static void reset_events(void *client, enum destroy_point destroy_in) {
     ev.destroyed = 0;
     ev.destroy_rc = -1;
     ev.callbacks_after_destroy = 0;
+    ev.close_in_callbacks = 0;
+    ev.close_rc_in_error = ev.close_rc_in_close = ev.send_rc_in_close = -1;
+    pthread_mutex_unlock(&ev.mu);
+}
+
+static int snapshot_int(const int *field);
+
+/* With ev.close_in_callbacks, onError and onClose call Close (onClose also Send) on their
+ * client and record what it returned. */
+static void close_from_callback(struct OH_NetStack_WebsocketClient *c, int in_close) {
+    if (!snapshot_int(&ev.close_in_callbacks)) return;
+    struct OH_NetStack_WebsocketClient_CloseOption bye = { 1000, "bye" };
+    int close_rc = OH_NetStack_WebSocketClient_Close(c, bye);
+    char data[] = "late";
+    int send_rc = in_close ? OH_NetStack_WebSocketClient_Send(c, data, strlen(data)) : -1;
+    pthread_mutex_lock(&ev.mu);
+    if (in_close) {
+        ev.close_rc_in_close = close_rc;
+        ev.send_rc_in_close = send_rc;
+    } else {
+        ev.close_rc_in_error = close_rc;
+    }
     pthread_mutex_unlock(&ev.mu);
 }
 
@@ -231,10 +255,12 @@ static void on_message(struct OH_NetStack_WebsocketClient *c, char *data, uint32
     maybe_destroy(c, DESTROY_IN_MESSAGE, 0);
 }
 static void on_error(struct OH_NetStack_WebsocketClient *c, struct OH_NetStack_WebsocketClient_ErrorResult r) {
+    close_from_callback(c, 0);
     record_error(c, r.errorCode, r.errorMessage);
     maybe_destroy(c, DESTROY_IN_ERROR, 0);
 }
 static void on_close(struct OH_NetStack_WebsocketClient *c, struct OH_NetStack_WebsocketClient_CloseResult r) {
+    close_from_callback(c, 1);
     record_close(c, r.code, r.reason);
     maybe_destroy(c, DESTROY_IN_CLOSE, 0);
 }
@@ -730,14 +756,145 @@ static void test_hostile_reset(void) {
           ATTEMPTS, hangs, double_ends, late_callbacks, bad_destroy);
 }
 
+/* The raw peer (argv[4], run-c-tests.mjs), by request path. */
+static const char *raw_url;
+
+static struct OH_NetStack_WebsocketClient *open_raw_client(const char *what, const char *route) {
+    char url[512];
+    snprintf(url, sizeof url, "%s%s", raw_url, route);
+    struct OH_NetStack_WebsocketClient *c = construct_draft();
+    check(c != NULL, "%s: Construct returns a client", what);
+    if (c == NULL) return NULL;
+    reset_events(c, DESTROY_NOWHERE);
+    CHECK_RC(OH_NetStack_WebSocketClient_Connect(c, url, c->RequestOptions), Websocket_OK, "Connect to the raw peer");
+    int opened = wait_for(p_open_or_error) && ev.opens == 1;
+    check(opened, "%s: onOpen (opens %d, errors %d: %u %s)", what, ev.opens, ev.errors, ev.error_code, ev.error_message);
+    if (!opened) {
+        OH_NetStack_WebsocketClient_Destroy(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* The server sends a close frame with code 999: the client fails the connection (it sends
+ * 1002): onError (protocol error) then onClose 1002, as for every failure, not a clean close;
+ * and Close called from inside onError or onClose finds nothing to close (1017), as Send does
+ * (issue 11: Close returned 0 although the connection was gone). */
+static void test_invalid_close_code_and_close_in_callbacks(void) {
+    if (raw_url == NULL) {
+        printf("# skipped: invalid close code (no fourth argument)\n");
+        return;
+    }
+    struct OH_NetStack_WebsocketClient *c = construct_draft();
+    check(c != NULL, "invalid close code: Construct");
+    if (c == NULL) return;
+    reset_events(c, DESTROY_NOWHERE);
+    pthread_mutex_lock(&ev.mu);
+    ev.close_in_callbacks = 1;
+    pthread_mutex_unlock(&ev.mu);
+    char url[512];
+    snprintf(url, sizeof url, "%s/invalid-close", raw_url);
+    CHECK_RC(OH_NetStack_WebSocketClient_Connect(c, url, c->RequestOptions), Websocket_OK, "invalid close code: Connect");
+    check(wait_for(p_close), "invalid close code: onClose within %d s", WAIT_SECONDS);
+    check(ev.opens == 1 && ev.errors == 1 && ev.error_code == WEBSOCKET_PROTOCOL_ERROR,
+          "invalid close code: onError %d (got %d error(s), code %u \"%s\")", WEBSOCKET_PROTOCOL_ERROR, ev.errors,
+          ev.error_code, ev.error_message);
+    check(ev.closes == 1 && ev.close_code == 1002, "invalid close code: onClose 1002 (got %d close(s), code %u \"%s\")",
+          ev.closes, ev.close_code, ev.close_reason);
+    check(ev.close_rc_in_error == WEBSOCKET_ERROR_HAVE_NO_CONNECT,
+          "Close inside onError of a failed connection returns 1017 (got %d)", ev.close_rc_in_error);
+    check(ev.close_rc_in_close == WEBSOCKET_ERROR_HAVE_NO_CONNECT,
+          "Close inside onClose returns 1017 (got %d)", ev.close_rc_in_close);
+    check(ev.send_rc_in_close == WEBSOCKET_ERROR_HAVE_NO_CONNECT,
+          "Send inside onClose returns 1017 (got %d)", ev.send_rc_in_close);
+    CHECK_RC2(OH_NetStack_WebsocketClient_Destroy(c), Websocket_OK, WEBSOCKET_ERROR_HAVE_NO_CONNECT_CONTEXT,
+              "invalid close code: Destroy");
+}
+
+/* Resident memory of this process, in bytes. */
+static long rss_bytes(void) {
+    long pages = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f == NULL) return 0;
+    if (fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+    fclose(f);
+    return resident * 4096L;
+}
+
+/* Sends `size`-byte messages to a peer that reads nothing until Send refuses (at most
+ * `attempts`); returns how many were taken, the refusal in *rc (0: none). */
+static int send_until_refused(struct OH_NetStack_WebsocketClient *c, size_t size, int attempts, int *rc) {
+    char *data = malloc(size);
+    if (data == NULL) return 0;
+    memset(data, 'x', size);
+    int taken = 0;
+    *rc = 0;
+    while (taken < attempts) {
+        *rc = OH_NetStack_WebSocketClient_Send(c, data, size);
+        if (*rc != Websocket_OK) break;
+        taken++;
+    }
+    free(data);
+    return taken;
+}
+
+/* Send is bounded (issue 11: 16,384 Sends of 64 KiB to a slow reader all returned 0, 1 GB):
+ * by bytes (default 64 MiB), by messages, and a message is taken whenever nothing waits. */
+static void test_send_bounded(void) {
+    if (raw_url == NULL) {
+        printf("# skipped: bounded Send (no fourth argument)\n");
+        return;
+    }
+    struct OH_NetStack_WebsocketClient *c = open_raw_client("bounded Send", "/no-read");
+    if (c == NULL) return;
+    long before = rss_bytes();
+    int rc = 0;
+    int taken = send_until_refused(c, 64 * 1024, 16384, &rc);
+    long growth = rss_bytes() - before;
+    check(rc == WEBSOCKET_QUEUE_LENGTH_EXCEEDS && taken >= 1024 && taken < 16384,
+          "bounded Send: 64 KiB messages to a peer that reads nothing: refused with 1013 after %d (got %d); the default bound "
+          "is 64 MiB waiting (1024 messages), plus what the kernel took",
+          taken, rc);
+    check(growth < 160L * MiB, "bounded Send: the process grew by %ld MiB (< 160)", growth / (long)MiB);
+    CHECK_RC(OH_NetStack_WebsocketClient_Destroy(c), Websocket_OK, "bounded Send: Destroy");
+
+    /* The message bound: 8 messages waiting. */
+    NetStack_WebSocket_SetSendQueueLimits(1024u * MiB, 8);
+    c = open_raw_client("bounded Send (messages)", "/no-read");
+    if (c != NULL) {
+        taken = send_until_refused(c, 1024, 100000, &rc);
+        check(rc == WEBSOCKET_QUEUE_LENGTH_EXCEEDS && taken < 100000,
+              "bounded Send: with at most 8 messages waiting, 1 KiB messages are refused with 1013 after %d (got %d)", taken,
+              rc);
+        CHECK_RC(OH_NetStack_WebsocketClient_Destroy(c), Websocket_OK, "bounded Send (messages): Destroy");
+    }
+
+    /* A message larger than the byte bound is taken when nothing waits. */
+    NetStack_WebSocket_SetSendQueueLimits(1024, 65536);
+    c = open_draft_client("bounded Send (nothing waits)", DESTROY_NOWHERE);
+    if (c != NULL) {
+        char *big = malloc(256 * 1024);
+        if (big != NULL) {
+            memset(big, 'y', 256 * 1024);
+            CHECK_RC(OH_NetStack_WebSocketClient_Send(c, big, 256 * 1024), Websocket_OK,
+                     "bounded Send: 256 KiB with a 1 KiB bound, nothing waiting: taken");
+            check(wait_messages(1) && ev.msg_len == 256 * 1024, "bounded Send: its echo arrives whole (%u bytes)", ev.msg_len);
+            free(big);
+        }
+        CHECK_RC(OH_NetStack_WebsocketClient_Destroy(c), Websocket_OK, "bounded Send (nothing waits): Destroy");
+    }
+    NetStack_WebSocket_SetSendQueueLimits(64u * MiB, 65536); /* the defaults again */
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
-        fprintf(stderr, "usage: %s ws://127.0.0.1:PORT [ws://127.0.0.1:REFUSED_PORT]\n", argv[0]);
+        fprintf(stderr, "usage: %s ws://127.0.0.1:PORT [REFUSED_URL [HOSTILE_URL [RAW_URL]]]\n", argv[0]);
         return 2;
     }
     echo_url = argv[1];
     refused_url = argc > 2 ? argv[2] : NULL;
     hostile_url = argc > 3 ? argv[3] : NULL;
+    raw_url = argc > 4 ? argv[4] : NULL;
     setvbuf(stdout, NULL, _IOLBF, 0);
 
     check(1, "the enum values of both generations match the header (compile-time checks)");
@@ -756,6 +913,8 @@ int main(int argc, char **argv) {
     test_destroy_while_open();
     test_destroy_during_handshake();
     test_hostile_reset();
+    test_invalid_close_code_and_close_in_callbacks();
+    test_send_bounded();
 
     reset_events(NULL, DESTROY_NOWHERE);
     printf("%d passed, %d failed\n", passed, failed);

@@ -4,7 +4,8 @@
 // The server echoes every message with its text/binary type; besides, it answers the text
 // "__headers__" with the upgrade request's headers as JSON and closes with 4001 "server-bye"
 // on "__close__". A second URL, on a port that refuses connections, is passed as argv[2];
-// a third, a server that breaks the protocol and resets TCP right after the upgrade, as argv[3].
+// a third, a server that breaks the protocol and resets TCP right after the upgrade, as argv[3];
+// a fourth, a raw peer that misbehaves by request path (below), as argv[4].
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -75,7 +76,32 @@ const hostile = net.createServer((socket) => {
 await new Promise((resolve) => hostile.listen(0, '127.0.0.1', resolve));
 const hostileUrl = `ws://127.0.0.1:${hostile.address().port}`;
 
-const child = spawn(program, [url, refusedUrl, hostileUrl], { stdio: ['ignore', 'inherit', 'inherit'] });
+// A raw peer for what a ws server cannot be made to do, by request path: /invalid-close sends
+// a close frame with code 999 (the client must fail the connection), /no-read never reads
+// (the client's Send must stop queueing at its bounds).
+const rawSockets = new Set();
+const raw = net.createServer((socket) => {
+  rawSockets.add(socket);
+  socket.on('close', () => rawSockets.delete(socket));
+  let head = '';
+  socket.on('error', () => {});
+  socket.on('data', (data) => {
+    if (head === null) return;
+    head += data.toString('latin1');
+    if (!head.includes('\r\n\r\n')) return;
+    const key = /^sec-websocket-key:\s*(\S+)/im.exec(head)?.[1] ?? '';
+    const route = /^GET (\S+)/.exec(head)?.[1] ?? '';
+    head = null;
+    const accept = crypto.createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
+    if (route === '/invalid-close') socket.write(Buffer.from([0x88, 2, 0x03, 0xe7]));
+    if (route === '/no-read') socket.pause();
+  });
+});
+await new Promise((resolve) => raw.listen(0, '127.0.0.1', resolve));
+const rawUrl = `ws://127.0.0.1:${raw.address().port}`;
+
+const child = spawn(program, [url, refusedUrl, hostileUrl, rawUrl], { stdio: ['ignore', 'inherit', 'inherit'] });
 // A hung program must not hang CI: every wait inside it is bounded, so 120 s is generous.
 const watchdog = setTimeout(() => {
   console.error('run-c-tests: c_api_test did not finish within 120 s; killing it');
@@ -86,5 +112,7 @@ clearTimeout(watchdog);
 for (const client of wss.clients) client.terminate();
 await new Promise((resolve) => wss.close(resolve));
 await new Promise((resolve) => hostile.close(resolve));
+raw.close();
+for (const socket of rawSockets) socket.destroy();
 if (signal) console.error(`run-c-tests: c_api_test was killed by ${signal}`);
 process.exit(code ?? 1);

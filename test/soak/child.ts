@@ -202,8 +202,10 @@ async function settle(): Promise<void> {
 }
 
 async function sample(cycle: number): Promise<void> {
-  // Abandoned connections finish a little after their cycle: let them (at most 2 s).
-  for (let waited = 0; native.liveNativeCounts().connections > 0 && waited < 2000; waited += 10) {
+  // Abandoned connections finish a little after their cycle, and the sockets of ended
+  // connections linger until the peer closes too (at most 1 s more): let them (at most 3 s).
+  const busy = () => { const live = native.liveNativeCounts(); return live.connections > 0 || live.lingeringSockets > 0; };
+  for (let waited = 0; busy() && waited < 3000; waited += 10) {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   await settle();

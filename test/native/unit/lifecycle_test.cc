@@ -34,8 +34,13 @@ TEST("closing handshake: which close is reported") {
   ours.sent = true;
   ours.code = 3000;
   ours.reason = "done";
-  CloseInfo sent = ours.Outcome();
-  CHECK(sent.code == 3000 && sent.reason == "done" && sent.clean, "ours when the peer's never came");
+  CloseInfo unanswered = ours.Outcome();
+  CHECK(unanswered.code == 1006 && !unanswered.clean, "ours went out, the peer's never came: 1006, not clean");
+  ours.peer_closed = true;
+  ours.peer_code = 1001;
+  CloseInfo answered = ours.Outcome();
+  CHECK(answered.code == 1001 && answered.reason.empty() && answered.clean,
+        "ours answered with another code: the code received");
 
   ClosingHandshake empty_peer;
   empty_peer.peer_closed = true;
