@@ -17,7 +17,7 @@ export type { AddEventListenerOptions, CloseEventInit, ErrorEventInit, EventInit
 export { connect, WebSocketConnection } from './promises';
 export type { CloseResult, ConnectOptions, ConnectionState, Message } from './promises';
 export * as webSocket from './ohos';
-export type { BusinessError } from './ohos';
+export { BusinessError } from './ohos';
 export {
   AlreadyConnectedError, CertificateFileError, ConnectError, ConnectionClosedError, ConnectionLostError,
   ConnectTimeoutError, ErrorCode, InvalidArgumentError, InvalidUrlError, MessageTooBigError, ProtocolError,

@@ -25,7 +25,7 @@ import { resolveProxy } from './proxy';
 import { arkTsEngineConfig } from './options';
 import { toArrayBuffer } from './payload';
 import {
-  checkCloseCode, checkCloseReason, checkHeaders, checkProtocols, headerEntries, parseWebSocketUrl, toUSVString, utf8Length,
+  checkCaPem, checkCloseCode, checkCloseReason, checkHeaders, checkProtocols, headerEntries, parseWebSocketUrl, toUSVString, utf8Length,
   type ErrorFactory,
 } from './validate';
 
@@ -34,6 +34,13 @@ export interface BusinessError<T = void> extends Error {
   code: number;
   data?: T;
 }
+
+/**
+ * BusinessError at run time, so that `import { webSocket, BusinessError } from
+ * 'netstack-websocket'` works in plain JavaScript too (in ArkTS it is a type only): the
+ * class of every error given here, so `err instanceof BusinessError` holds for them.
+ */
+export const BusinessError: typeof WebSocketError = WebSocketError;
 
 // Callbacks are declared method-style so that OpenHarmony code that types `err` as
 // BusinessError (never undefined) still type-checks, while the truth (undefined on success)
@@ -278,7 +285,9 @@ class OhosWebSocket implements WebSocket {
       throw new InvalidArgumentError(`connect(): pongTimeout (${pongSeconds} s) cannot be longer than pingInterval (${pingSeconds} s).`);
     }
     const tls: EngineConfig['tls'] = { rejectUnauthorized: options.skipServerCertVerification !== true };
-    if (options.caPath) tls.ca = readPem('caPath', options.caPath);
+    if (options.caPath) {
+      tls.ca = checkCaPem(`connect(): caPath "${options.caPath}"`, readPem('caPath', options.caPath), (m) => new CertificateFileError(options.caPath as string, m));
+    }
     if (options.clientCert !== undefined) {
       const { certPath, keyPath, keyPassword } = options.clientCert;
       if (typeof certPath !== 'string' || typeof keyPath !== 'string') {

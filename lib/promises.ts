@@ -85,9 +85,10 @@ export function connect(url: string | URL, options: ConnectOptions = {}): Promis
     }
     if (timeout !== undefined) {
       timer = setTimeout(() => {
+        const cause = Object.assign(new Error(`the connection did not open within ${timeout} ms`), { code: 'ETIMEDOUT' });
         settle(() => reject(new ConnectTimeoutError(timeout,
-          `${config.url}: the connection did not open within ${timeout} ms. Check that the server runs and answers, ` +
-            'or allow more time with the timeout option.')));
+          `Could not connect to ${config.url}: timed out after ${timeout} ms (the timeout option; ETIMEDOUT). ` +
+            'Check that the server runs and answers, or allow more time.', { cause })));
         connection.terminate();
       }, timeout);
     }

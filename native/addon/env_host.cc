@@ -38,17 +38,26 @@ void EnvHost::SetTrustStoreProvider(Napi::Function provider) {
 
 Engine* EnvHost::GetEngine() {
   if (engine_ || tearing_down_) return engine_.get();
-  // Called from a JS call (Connect), so the provider may run here.
-  if (!trust_store_provider_.IsEmpty()) {
-    Napi::Value pem = trust_store_provider_.Call({});
-    if (Napi::Env(env_).IsExceptionPending() || !pem.IsString()) return nullptr;
-    trusted_ca_pem_ = pem.As<Napi::String>().Utf8Value();
-  }
   EngineConfig config;
-  config.trusted_ca_pem = [this] { return trusted_ca_pem_; };
+  // Asked for on the first wss:// connect that uses the default trust (inside that JS
+  // call): a ws:// application never builds the bundle.
+  config.trusted_ca_pem = [this] { return TrustedCaPem(); };
   config.unref_idle_handles = true;
   engine_ = Engine::Create(loop_, std::move(config));
   return engine_.get();
+}
+
+std::string EnvHost::TrustedCaPem() {
+  if (trust_store_provider_.IsEmpty()) return std::string();
+  Napi::Env env(env_);
+  Napi::HandleScope scope(env);
+  try {
+    Napi::Value pem = trust_store_provider_.Call({});
+    if (pem.IsString()) return pem.As<Napi::String>().Utf8Value();
+  } catch (const Napi::Error&) {
+    // lib/binding.ts's provider does not throw; if it did, nothing extra is trusted.
+  }
+  return std::string();
 }
 
 void EnvHost::Register(OH_NetStack_WebsocketClient* client, JsClient* js_client) { clients_[client] = js_client; }

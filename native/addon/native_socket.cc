@@ -34,6 +34,25 @@ Napi::Object HeadersObject(Napi::Env env, const HttpResponse* response) {
   return headers;
 }
 
+// Why a connection could not be opened, for lib/errors.ts (undefined for other errors).
+Napi::Value FailureObject(Napi::Env env, const ConnectFailure* failure) {
+  if (!failure) return env.Undefined();
+  static const char* const kSteps[] = {"setup", "resolve", "connect", "tls", "handshake"};
+  Napi::Object object = Napi::Object::New(env);
+  object.Set("step", kSteps[static_cast<size_t>(failure->step)]);
+  object.Set("code", failure->code);
+  object.Set("errno", failure->error_number);
+  object.Set("syscall", failure->syscall);
+  object.Set("address", failure->address);
+  object.Set("port", failure->port);
+  object.Set("host", failure->host);
+  object.Set("description", failure->description);
+  object.Set("reason", failure->reason);
+  object.Set("timeoutMs", failure->timeout_ms);
+  object.Set("abandoned", failure->abandoned);
+  return object;
+}
+
 // The bytes of a Buffer/TypedArray/DataView/ArrayBuffer; false for anything else.
 bool BytesOf(Napi::Value value, const uint8_t** data, size_t* length) {
   if (value.IsArrayBuffer()) {
@@ -253,10 +272,12 @@ void NativeSocket::DeliverMessages(const MessageInbox::Batch& batch) {
   }
 }
 
-void NativeSocket::OnError(ConnectionError error, const std::string& message, const HttpResponse* response) {
+void NativeSocket::OnError(ConnectionError error, const std::string& message, const HttpResponse* response,
+                           const ConnectFailure* failure) {
   Emit(kOnError, [&](Napi::Env env) -> std::vector<napi_value> {
     return {Napi::Number::New(env, OhErrorCode(error)), Napi::String::New(env, message),
-            Napi::Number::New(env, response ? response->status : 0), HeadersObject(env, response)};
+            Napi::Number::New(env, response ? response->status : 0), HeadersObject(env, response),
+            FailureObject(env, failure)};
   });
 }
 

@@ -115,7 +115,8 @@ void ClientRecord::OnMessage(const uint8_t* data, size_t length, bool /*binary*/
   pub_.onMessage(&pub_, reinterpret_cast<char*>(message_scratch_.data()), static_cast<uint32_t>(length));
 }
 
-void ClientRecord::OnError(ConnectionError error, const std::string& message, const HttpResponse* /*response*/) {
+void ClientRecord::OnError(ConnectionError error, const std::string& message, const HttpResponse* /*response*/,
+                           const ConnectFailure* /*failure*/) {
   if (!pub_.onError) return;
   OH_NetStack_WebsocketClient_ErrorResult result{static_cast<uint32_t>(OhErrorCode(error)), message.c_str()};
   CallbackScope scope(this);
