@@ -1,4 +1,4 @@
-// Types of the ESM entry point: the same as the CommonJS build's.
-import * as cjs from '../dist/index.js';
+// Types of the ESM entry point: the same as the CommonJS build's. The default export is the
+// WebSocket class (with the named exports on it), as `ws`'s.
 export * from '../dist/index.js';
-export default cjs;
+export { default } from '../dist/index.js';

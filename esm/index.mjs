@@ -1,6 +1,8 @@
 // ESM entry point of netstack-websocket: the CommonJS build (dist/index.js) with named
-// exports. test/lib/packaging.test.ts checks that this list matches the CommonJS exports.
-import cjs from '../dist/index.js';
+// exports. Its default export is the WebSocket class (what require() returns), which also
+// carries the named exports, as `ws`'s does. test/lib/packaging.test.ts checks that this
+// list matches the CommonJS exports.
+import WebSocketClass from '../dist/index.js';
 
 export const {
   WebSocket, MessageEvent, CloseEvent, ErrorEvent,
@@ -9,6 +11,6 @@ export const {
   AlreadyConnectedError, CertificateFileError, ConnectError, ConnectionClosedError, ConnectionLostError,
   ConnectTimeoutError, ErrorCode, InvalidArgumentError, InvalidUrlError, MessageTooBigError, ProtocolError,
   WebSocketError, errorCodeName,
-} = cjs;
+} = WebSocketClass;
 
-export default cjs;
+export default WebSocketClass;

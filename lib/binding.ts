@@ -24,6 +24,8 @@ export interface NativeTlsOptions {
   passphrase?: string;
   /** Name to send in SNI and to verify the certificate against; default: the URL's host. */
   servername?: string;
+  /** 'TLSv1.3': refuse older versions; absent: the engine's (OpenSSL's) own minimum. */
+  minVersion?: 'TLSv1.3';
 }
 
 export interface NativeSocketOptions {
@@ -57,6 +59,8 @@ export interface NativeSocketOptions {
   /** Keepalive: drop the connection when nothing (no pong, no data) arrived for this many
    * seconds after the ping was due (absent/0: never). Whole seconds (lws's granularity). */
   pongTimeoutSeconds?: number;
+  /** false: received pings are not answered (send pongs with pong()); default true. */
+  autoPong?: boolean;
 }
 
 /** Events of one NativeSocket, always on the thread that made it, in order. */
@@ -77,14 +81,17 @@ export interface NativeSocketHandlers {
   onSent(upToId: number): void;
   /** A failure: code is an OH_Websocket_ErrCode (1003 connect/handshake failure, 1009
    * protocol error, 1012 message too big, ...). For a failed handshake with an HTTP
-   * response, status and headers are given (e.g. 401); for a connection that could not be
-   * opened (1003), `failure` says why. onClose always follows. */
-  onError(code: number, message: string, status: number, headers: Record<string, string>, failure?: EngineConnectFailure): void;
+   * response, status and headers are given (e.g. 401), and `body`: the start of its body,
+   * what arrived with the headers (at most 64 KiB), when there was one; for a connection that
+   * could not be opened (1003), `failure` says why. onClose always follows. */
+  onError(code: number, message: string, status: number, headers: Record<string, string>, body?: Buffer, failure?: EngineConnectFailure): void;
   /** The connection is gone. code: the close frame's code; 1005 if it had none; 1006 if no
    * close frame was exchanged. wasClean: a closing handshake took place. Last event. */
   onClose(code: number, reason: string, wasClean: boolean): void;
   /** A pong arrived (answer to ping()). */
   onPong(data: Buffer): void;
+  /** Optional. A ping arrived (answered already unless autoPong is false). */
+  onPing?(data: Buffer): void;
 }
 
 /** Calls visit(data, isBinary) for each message of an onMessages batch, in order; `data`
@@ -109,13 +116,15 @@ export interface NativeSocket {
    * report its departure through onSent; pass false when nobody waits for it (each
    * report is one more call into JS). */
   send(data: string | Uint8Array, isBinary: boolean, notifySent?: boolean): number;
-  /** Starts the closing handshake after the queued messages. code 0 = no code given: lws
-   * cannot send a close frame without a status, so 1000 is sent. */
+  /** Starts the closing handshake after the queued messages. code 0: a close frame
+   * without a status code (patches/lws/0080; the server sees 1005). */
   close(code: number, reason: string): void;
   /** Drops the connection at once, no closing handshake (onClose 1006 follows). */
   terminate(): void;
   /** Sends a ping with up to 125 bytes of payload. */
   ping(data: Uint8Array): void;
+  /** Sends a pong with up to 125 bytes of payload (for autoPong: false). */
+  pong(data: Uint8Array): void;
   /** Bytes queued and not yet handed to the kernel. */
   readonly bufferedAmount: number;
 }

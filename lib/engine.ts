@@ -46,6 +46,8 @@ export interface EngineEvents {
   /** Last event. */
   close(info: CloseInfo): void;
   pong(data: Buffer): void;
+  /** A ping arrived (answered already unless the config's autoPong is false). */
+  ping?(data: Buffer): void;
 }
 
 /** Called once when a message has left the process, or with an error if it never will. */
@@ -114,6 +116,7 @@ export class EngineSocket implements NativeSocketHandlers {
     if (config.proxy) options.proxy = config.proxy;
     if (config.pingIntervalSeconds) options.pingIntervalSeconds = config.pingIntervalSeconds;
     if (config.pongTimeoutSeconds) options.pongTimeoutSeconds = config.pongTimeoutSeconds;
+    if (config.autoPong === false) options.autoPong = false;
     try {
       // This object is the handlers (its NativeSocketHandlers methods): no closures per
       // connection.
@@ -176,6 +179,12 @@ export class EngineSocket implements NativeSocketHandlers {
   ping(data: Uint8Array): void {
     if (this.#state === 'closed') return;
     this.#native.ping(data);
+  }
+
+  /** Sends a pong (when pings are not answered automatically). */
+  pong(data: Uint8Array): void {
+    if (this.#state === 'closed') return;
+    this.#native.pong(data);
   }
 
   #sendNow(payload: Payload, isBinary: boolean, done: SentCallback | undefined): boolean {
@@ -277,6 +286,11 @@ export class EngineSocket implements NativeSocketHandlers {
   }
 
   /** @internal */
+  onPing(data: Buffer): void {
+    if (this.#events.ping) isolate(() => this.#events.ping?.(data));
+  }
+
+  /** @internal */
   onSent(upToId: number): void {
     let count = 0;
     while (count < this.#acks.length && this.#acks[count].id <= upToId) count += 1;
@@ -285,9 +299,10 @@ export class EngineSocket implements NativeSocketHandlers {
   }
 
   /** @internal */
-  onError(code: number, message: string, status: number, headers: Record<string, string>, failure?: EngineConnectFailure): void {
+  onError(code: number, message: string, status: number, headers: Record<string, string>, body?: Buffer, failure?: EngineConnectFailure): void {
     this.#errorReported = true;
-    const response = status !== 0 ? { status, headers } : undefined;
+    const response: HandshakeResponse | undefined = status !== 0 ? { status, headers } : undefined;
+    if (response && body) response.body = body;
     const error = errorFromEngine(code, message, this.url, response, failure);
     isolate(() => this.#events.error(error, response));
   }

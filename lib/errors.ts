@@ -120,6 +120,9 @@ export interface HandshakeResponse {
   status: number;
   /** The response headers, lower-case names. */
   headers: Record<string, string>;
+  /** The start of the body of a refused handshake (what arrived with the headers, at most
+   * 64 KiB), when it had one. */
+  body?: Buffer;
 }
 
 /**

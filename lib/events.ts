@@ -1,7 +1,10 @@
 // The event classes of the WHATWG WebSocket: MessageEvent, CloseEvent and ErrorEvent.
-// Node's own classes are used where the running Node has them as globals (MessageEvent
-// since Node 15; CloseEvent and ErrorEvent in newer versions), so `instanceof` against the
-// globals holds; otherwise these small classes stand in.
+// Node's own MessageEvent and CloseEvent are used where the running Node has them as
+// globals with their WebIDL shape (not Node 20's MessageEvent; CloseEvent since Node 22), so
+// `instanceof` against the globals holds; otherwise small classes of the same shape stand
+// in. The error event is always ours: the spec fires a plain Event there.
+
+import { toUSVString } from './validate';
 
 /** The options of `new Event()` (declared here: Node's types keep theirs private). */
 export interface EventInit {
@@ -59,61 +62,120 @@ export interface ErrorEvent extends Event {
   readonly error: unknown;
 }
 
+// The stand-ins have the WebIDL shape of the real classes: attributes are getters on the
+// prototype (enumerable), the class name and Symbol.toStringTag are the interface's.
+
+/** WebIDL `unsigned short` (modulo 2^16). */
+function toUnsignedShort(value: unknown): number {
+  const number = Number(value);
+  if (!Number.isFinite(number)) return 0;
+  const integer = Math.trunc(number);
+  return ((integer % 65536) + 65536) % 65536;
+}
+
+
 class MessageEventPolyfill<T> extends Event implements MessageEvent<T> {
-  readonly data: T;
-  readonly origin: string;
-  readonly lastEventId: string;
-  readonly source = null;
-  readonly ports: readonly unknown[] = [];
+  readonly #data: T;
+  readonly #origin: string;
+  readonly #lastEventId: string;
+  readonly #ports: readonly unknown[] = Object.freeze([]);
 
   constructor(type: string, init: MessageEventInit<T> = {}) {
     super(type, init);
-    this.data = init.data as T;
-    this.origin = init.origin ?? '';
-    this.lastEventId = init.lastEventId ?? '';
+    this.#data = (init.data ?? null) as T;
+    this.#origin = init.origin === undefined ? '' : String(init.origin);
+    this.#lastEventId = init.lastEventId === undefined ? '' : String(init.lastEventId);
   }
+
+  get data(): T { return this.#data; }
+  get origin(): string { return this.#origin; }
+  get lastEventId(): string { return this.#lastEventId; }
+  get source(): null { return null; }
+  get ports(): readonly unknown[] { return this.#ports; }
 }
 
 class CloseEventPolyfill extends Event implements CloseEvent {
-  readonly code: number;
-  readonly reason: string;
-  readonly wasClean: boolean;
+  readonly #code: number;
+  readonly #reason: string;
+  readonly #wasClean: boolean;
 
   constructor(type: string, init: CloseEventInit = {}) {
+    if (arguments.length === 0) throw new TypeError("Failed to construct 'CloseEvent': 1 argument required, but only 0 present.");
     super(type, init);
-    this.code = init.code ?? 0;
-    this.reason = init.reason ?? '';
-    this.wasClean = init.wasClean ?? false;
+    this.#code = init.code === undefined ? 0 : toUnsignedShort(init.code);
+    this.#reason = init.reason === undefined ? '' : toUSVString(init.reason);
+    this.#wasClean = Boolean(init.wasClean);
   }
+
+  get wasClean(): boolean { return this.#wasClean; }
+  get code(): number { return this.#code; }
+  get reason(): string { return this.#reason; }
 }
 
+// The error event: a plain Event for the spec (toString() gives "[object Event]", as
+// browsers fire), carrying the typed error and its message as `ws` and undici do.
 class ErrorEventPolyfill extends Event implements ErrorEvent {
-  readonly message: string;
-  readonly error: unknown;
+  readonly #message: string;
+  readonly #error: unknown;
 
   constructor(type: string, init: ErrorEventInit = {}) {
     super(type, init);
-    this.message = init.message ?? '';
-    this.error = init.error;
+    this.#message = init.message === undefined ? '' : String(init.message);
+    this.#error = init.error;
   }
+
+  get message(): string { return this.#message; }
+  get error(): unknown { return this.#error; }
+}
+
+function webIdlShape(cls: { prototype: object }, name: string, members: readonly string[]): void {
+  Object.defineProperty(cls, 'name', { value: name, configurable: true });
+  Object.defineProperty(cls, 'length', { value: 1, configurable: true });
+  Object.defineProperty(cls.prototype, Symbol.toStringTag, { value: name, configurable: true });
+  for (const member of members) {
+    const descriptor = Object.getOwnPropertyDescriptor(cls.prototype, member);
+    if (descriptor) Object.defineProperty(cls.prototype, member, { ...descriptor, enumerable: true });
+  }
+}
+
+webIdlShape(MessageEventPolyfill, 'MessageEvent', ['data', 'origin', 'lastEventId', 'source', 'ports']);
+webIdlShape(CloseEventPolyfill, 'CloseEvent', ['wasClean', 'code', 'reason']);
+Object.defineProperty(ErrorEventPolyfill, 'name', { value: 'ErrorEvent', configurable: true });
+for (const member of ['message', 'error']) {
+  const descriptor = Object.getOwnPropertyDescriptor(ErrorEventPolyfill.prototype, member)!;
+  Object.defineProperty(ErrorEventPolyfill.prototype, member, { ...descriptor, enumerable: true });
 }
 
 interface EventGlobals {
   MessageEvent?: new <T>(type: string, init?: MessageEventInit<T>) => MessageEvent<T>;
   CloseEvent?: new (type: string, init?: CloseEventInit) => CloseEvent;
-  ErrorEvent?: new (type: string, init?: ErrorEventInit) => ErrorEvent;
 }
 
 const globals = globalThis as EventGlobals;
 
-/** MessageEvent: Node's global class, or a stand-in where there is none. */
+/** A global event class whose instances say what they are (Node 20's MessageEvent says "Event"). */
+function hasOwnTag(cls: { prototype: object } | undefined, name: string): boolean {
+  return cls !== undefined && Object.prototype.toString.call(cls.prototype) === `[object ${name}]`;
+}
+
+/** Node 20's global MessageEvent with the interface's tag: `instanceof` the global holds. */
+function taggedGlobalMessageEvent(): new <T>(type: string, init?: MessageEventInit<T>) => MessageEvent<T> {
+  const Base = globals.MessageEvent as unknown as new (type: string, init?: object) => Event;
+  const Tagged = class MessageEvent extends Base {};
+  Object.defineProperty(Tagged.prototype, Symbol.toStringTag, { value: 'MessageEvent', configurable: true });
+  return Tagged as new <T>(type: string, init?: MessageEventInit<T>) => MessageEvent<T>;
+}
+
+/** MessageEvent: Node's global class (tagged "MessageEvent" where Node 20's is not), or a
+ * stand-in where there is none. */
 export const MessageEvent: new <T = unknown>(type: string, init?: MessageEventInit<T>) => MessageEvent<T> =
-  globals.MessageEvent ?? MessageEventPolyfill;
+  hasOwnTag(globals.MessageEvent, 'MessageEvent') ? globals.MessageEvent!
+    : globals.MessageEvent ? taggedGlobalMessageEvent() : MessageEventPolyfill;
 
 /** CloseEvent: Node's global class where it has one (Node 22+), a stand-in otherwise. */
 export const CloseEvent: new (type: string, init?: CloseEventInit) => CloseEvent =
-  globals.CloseEvent ?? CloseEventPolyfill;
+  hasOwnTag(globals.CloseEvent, 'CloseEvent') ? globals.CloseEvent! : CloseEventPolyfill;
 
-/** ErrorEvent: Node's global class where it has one, a stand-in otherwise. */
-export const ErrorEvent: new (type: string, init?: ErrorEventInit) => ErrorEvent =
-  globals.ErrorEvent ?? ErrorEventPolyfill;
+/** The error event's class: an Event (toString() "[object Event]", as the spec's plain
+ * error event) with the typed `error` and its `message`. */
+export const ErrorEvent: new (type: string, init?: ErrorEventInit) => ErrorEvent = ErrorEventPolyfill;

@@ -5,6 +5,9 @@
 //  - `webSocket.createWebSocket()`: OpenHarmony's `@ohos.net.webSocket` shape.
 // The OpenHarmony C API, one to one, is at 'netstack-websocket/native'.
 export { WebSocket } from './websocket';
+export type { ClientOptions } from './websocket';
+export type { WsClientOptions, WsDeflateTuning } from './ws-options';
+export type { HandshakeRequest } from './ws-http';
 export type {
   BinaryType, EventListenerLike, MessageData, ReadyState, SendOptions, WebSocketEmitterListeners, WebSocketEventMap,
   WebSocketListener,
@@ -24,3 +27,54 @@ export {
   WebSocketError, errorCodeName,
 } from './errors';
 export type { ErrorCodeName, HandshakeResponse, WebSocketErrorOptions } from './errors';
+
+import { WebSocket as WebSocketClass } from './websocket';
+import { connect as connectFunction, WebSocketConnection as WebSocketConnectionClass } from './promises';
+import * as ohos from './ohos';
+import * as errors from './errors';
+import * as events from './events';
+
+/** The named exports, also found on the default export (as `ws` puts them on its class). */
+export interface NamedExports {
+  readonly WebSocket: typeof WebSocketClass;
+  readonly MessageEvent: typeof events.MessageEvent;
+  readonly CloseEvent: typeof events.CloseEvent;
+  readonly ErrorEvent: typeof events.ErrorEvent;
+  readonly connect: typeof connectFunction;
+  readonly WebSocketConnection: typeof WebSocketConnectionClass;
+  readonly webSocket: typeof ohos;
+  readonly AlreadyConnectedError: typeof errors.AlreadyConnectedError;
+  readonly CertificateFileError: typeof errors.CertificateFileError;
+  readonly ConnectError: typeof errors.ConnectError;
+  readonly ConnectionClosedError: typeof errors.ConnectionClosedError;
+  readonly ConnectionLostError: typeof errors.ConnectionLostError;
+  readonly ConnectTimeoutError: typeof errors.ConnectTimeoutError;
+  readonly ErrorCode: typeof errors.ErrorCode;
+  readonly InvalidArgumentError: typeof errors.InvalidArgumentError;
+  readonly InvalidUrlError: typeof errors.InvalidUrlError;
+  readonly MessageTooBigError: typeof errors.MessageTooBigError;
+  readonly ProtocolError: typeof errors.ProtocolError;
+  readonly WebSocketError: typeof errors.WebSocketError;
+  readonly errorCodeName: typeof errors.errorCodeName;
+}
+
+/**
+ * The default export, and what `require('netstack-websocket')` returns: the WebSocket class
+ * (`const WebSocket = require('netstack-websocket')`, `import WebSocket from
+ * 'netstack-websocket'`, as with `ws`), with every named export on it as well.
+ */
+const defaultExport = WebSocketClass as typeof WebSocketClass & NamedExports;
+export default defaultExport;
+
+// CommonJS: the module is the class itself, carrying the named exports (and `default`), so
+// both `require(...)` and `require(...).connect` work. Runs last, once all exports exist.
+// (Only when this file runs as the CommonJS module it is compiled to, not when a tool loads
+// the TypeScript source as an ES module.)
+if (typeof module === 'object' && module !== null && typeof exports === 'object' && module.exports === exports &&
+  Object.prototype.toString.call(exports) !== '[object Module]') {
+  const named = exports as Record<string, unknown>;
+  for (const name of Object.keys(named)) {
+    Object.defineProperty(WebSocketClass, name, { value: named[name], enumerable: true, writable: false, configurable: true });
+  }
+  module.exports = WebSocketClass;
+}

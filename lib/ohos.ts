@@ -15,6 +15,7 @@
 //   on/off('error', ErrorCallback)
 //   on/off('dataEnd', Callback<void>)                   after each complete message
 //   on/off('headerReceive', Callback<ResponseHeaders>)   the handshake response's headers, before 'open'
+//   on/off('openInfo', AsyncCallback<WebSocketOpenInfo>) API 26: { status, message, protocol? }, after 'open'
 import fs from 'node:fs';
 import { STATUS_CODES } from 'node:http';
 import { EngineSocket, isolate, type EngineConfig } from './engine';
@@ -93,6 +94,32 @@ export interface WebSocketRequestOptions {
   /** Seconds without any sign of life (pong or data) after a ping was due before the
    * connection is dropped (at most pingInterval; 0: never). Default 30, as OpenHarmony. */
   pongTimeout?: number;
+  /** API 26: the oldest TLS version accepted for wss:. TLS_V_1_3 refuses TLS 1.2 and older;
+   * TLS_V_1_0 to TLS_V_1_2 leave the engine's own minimum (OpenSSL 3 at its default
+   * security level refuses TLS 1.0 and 1.1). */
+  minSupportTlsProtocol?: TlsProtocol;
+  /** API 26: true sends Origin: http://host:port (the port when it is not the scheme's
+   * default), OpenHarmony's form with the port. Absent or false: no Origin header (see the
+   * README: OpenHarmony sends http://host). An Origin in `header` wins. */
+  supportOriginPort?: boolean;
+}
+
+/** API 26: TLS versions (OpenHarmony's numbering). */
+export enum TlsProtocol {
+  TLS_V_1_0 = 0,
+  TLS_V_1_1 = 1,
+  TLS_V_1_2 = 2,
+  TLS_V_1_3 = 3,
+}
+
+/** API 26: the value of 'openInfo'. */
+export interface WebSocketOpenInfo {
+  /** The HTTP status of the handshake response (101). */
+  status: number;
+  /** Its status text ("Switching Protocols"). */
+  message: string;
+  /** The subprotocol the server chose; absent if none. */
+  protocol?: string;
 }
 
 export interface WebSocketCloseOptions {
@@ -138,14 +165,17 @@ export interface WebSocket {
   off(type: 'dataEnd', callback?: Callback<void>): void;
   on(type: 'headerReceive', callback: Callback<ResponseHeaders>): void;
   off(type: 'headerReceive', callback?: Callback<ResponseHeaders>): void;
+  on(type: 'openInfo', callback: AsyncCallback<WebSocketOpenInfo>): void;
+  off(type: 'openInfo', callback?: AsyncCallback<WebSocketOpenInfo>): void;
 }
 
-type EventType = 'open' | 'message' | 'close' | 'error' | 'dataEnd' | 'headerReceive';
-const EVENT_TYPES: ReadonlySet<string> = new Set<EventType>(['open', 'message', 'close', 'error', 'dataEnd', 'headerReceive']);
+type EventType = 'open' | 'message' | 'close' | 'error' | 'dataEnd' | 'headerReceive' | 'openInfo';
+const EVENT_TYPES: ReadonlySet<string> = new Set<EventType>(['open', 'message', 'close', 'error', 'dataEnd', 'headerReceive', 'openInfo']);
 type AnyListener = (...args: never[]) => void;
 
 const OPTION_NAMES: ReadonlySet<string> = new Set([
   'header', 'caPath', 'clientCert', 'proxy', 'protocol', 'skipServerCertVerification', 'pingInterval', 'pongTimeout',
+  'minSupportTlsProtocol', 'supportOriginPort',
 ]);
 
 const DEFAULT_PING_SECONDS = 30;
@@ -285,6 +315,17 @@ class OhosWebSocket implements WebSocket {
       throw new InvalidArgumentError(`connect(): pongTimeout (${pongSeconds} s) cannot be longer than pingInterval (${pingSeconds} s).`);
     }
     const tls: EngineConfig['tls'] = { rejectUnauthorized: options.skipServerCertVerification !== true };
+    const minTls = options.minSupportTlsProtocol;
+    if (minTls !== undefined && (typeof minTls !== 'number' || !(minTls in TlsProtocol) || !Number.isInteger(minTls))) {
+      throw new InvalidArgumentError('connect(): minSupportTlsProtocol must be a webSocket.TlsProtocol (TLS_V_1_0 to TLS_V_1_3).');
+    }
+    if (minTls === TlsProtocol.TLS_V_1_3) tls.minVersion = 'TLSv1.3';
+    if (options.supportOriginPort !== undefined && typeof options.supportOriginPort !== 'boolean') {
+      throw new InvalidArgumentError('connect(): supportOriginPort must be true or false.');
+    }
+    // OpenHarmony's Origin (lws's form "http://" + host) with the port: only when asked.
+    const portOrigin = options.supportOriginPort === true && (parsed.protocol === 'ws:' || parsed.protocol === 'wss:')
+      ? `http://${parsed.host}` : '';
     if (options.caPath) {
       tls.ca = checkCaPem(`connect(): caPath "${options.caPath}"`, readPem('caPath', options.caPath), (m) => new CertificateFileError(options.caPath as string, m));
     }
@@ -301,12 +342,15 @@ class OhosWebSocket implements WebSocket {
     this.#errorEmitted = false;
     let opened = false;
     const engine = new EngineSocket(arkTsEngineConfig(parsed, {
-      protocols, headers, origin, tls, proxy, pingIntervalSeconds: pingSeconds, pongTimeoutSeconds: pongSeconds,
+      protocols, headers, origin: origin ?? portOrigin, tls, proxy, pingIntervalSeconds: pingSeconds, pongTimeoutSeconds: pongSeconds,
     }), {
       open: (info) => {
         opened = true;
         this.#emit('headerReceive', { ...info.headers });
         this.#emit('open', undefined, { status: info.status, message: STATUS_CODES[info.status] ?? '' });
+        const openInfo: WebSocketOpenInfo = { status: info.status, message: STATUS_CODES[info.status] ?? '' };
+        if (info.protocol !== '') openInfo.protocol = info.protocol;
+        this.#emit('openInfo', undefined, openInfo);
       },
       message: (data, isBinary) => {
         this.#emit('message', undefined, isBinary ? toArrayBuffer(data) : data.toString('utf8'));

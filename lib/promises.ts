@@ -8,7 +8,7 @@ import {
 } from './errors';
 import { engineConfig, type WebSocketOptions } from './options';
 import { toPayload, type SendData } from './payload';
-import { checkCloseCode, checkCloseReason, checkPingPayload, checkProtocols, parseWebSocketUrl, type ErrorFactory } from './validate';
+import { checkCloseCode, checkCloseReason, checkControlPayload, checkProtocols, parseWebSocketUrl, type ErrorFactory } from './validate';
 
 /** A received message: a string for a text message, a Buffer for a binary one. */
 export type Message = string | Buffer;
@@ -202,7 +202,7 @@ export class WebSocketConnection implements AsyncIterable<Message> {
 
   /** Sends a ping (at most 125 bytes). */
   ping(data: Uint8Array | string = ''): void {
-    const bytes = checkPingPayload(data, fail);
+    const bytes = checkControlPayload('ping', data, fail);
     if (this.#state === 'open') this.#engine.ping(bytes);
   }
 

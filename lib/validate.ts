@@ -18,12 +18,13 @@ const MAX_UNIX_SOCKET_PATH = 107;
  * ws:// or wss:// URL, http(s) mapped to ws(s), no fragment; or a unix domain socket URL as
  * the `ws` package takes it: ws+unix:///path/to/socket.sock:/request/path (wss+unix: for TLS;
  * the socket path ends at the first ':', the request path follows, "/" if none).
+ * A relative URL is resolved against `base` when there is one (the WHATWG class's page).
  */
-export function parseWebSocketUrl(input: string | URL, fail: ErrorFactory): URL {
+export function parseWebSocketUrl(input: string | URL, fail: ErrorFactory, base?: URL): URL {
   const text = typeof input === 'string' ? input : input instanceof URL ? input.href : String(input);
   let url: URL;
   try {
-    url = new URL(text);
+    url = new URL(text, base);
   } catch {
     throw fail(`"${text}" is not a valid URL: ${urlRepair(text)}`, 'syntax');
   }
@@ -78,17 +79,19 @@ export function isToken(value: string): boolean {
   return TOKEN.test(value);
 }
 
-/** Subprotocols: tokens, no duplicates (WHATWG: SyntaxError otherwise). */
+/** Subprotocols: tokens, no duplicates, compared ASCII case-insensitively (WHATWG:
+ * SyntaxError otherwise). */
 export function checkProtocols(protocols: readonly string[], fail: ErrorFactory): string[] {
   const seen = new Set<string>();
   for (const protocol of protocols) {
     if (typeof protocol !== 'string' || !isToken(protocol)) {
       throw fail(`The subprotocol ${JSON.stringify(protocol)} is not a valid token (letters, digits and !#$%&'*+-.^_\`|~ only).`, 'syntax');
     }
-    if (seen.has(protocol)) throw fail(`The subprotocol "${protocol}" is given twice: list each one once.`, 'syntax');
-    seen.add(protocol);
+    const folded = protocol.toLowerCase();
+    if (seen.has(folded)) throw fail(`The subprotocol "${protocol}" is given twice (names are case-insensitive): list each one once.`, 'syntax');
+    seen.add(folded);
   }
-  return [...seen];
+  return [...protocols];
 }
 
 // Headers the engine writes itself; setting them would break the handshake.
@@ -194,11 +197,11 @@ export function checkCloseReason(reason: unknown, fail: ErrorFactory): string {
   return text;
 }
 
-/** A ping's payload (a string as its UTF-8 bytes), at most MAX_CONTROL_PAYLOAD bytes. */
-export function checkPingPayload(data: Uint8Array | string, fail: ErrorFactory): Uint8Array {
+/** A ping's or pong's payload (a string as its UTF-8 bytes), at most MAX_CONTROL_PAYLOAD bytes. */
+export function checkControlPayload(kind: 'ping' | 'pong', data: Uint8Array | string, fail: ErrorFactory): Uint8Array {
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
   if (bytes.byteLength > MAX_CONTROL_PAYLOAD) {
-    throw fail(`A ping payload is at most ${MAX_CONTROL_PAYLOAD} bytes; this one is ${bytes.byteLength}.`, 'range');
+    throw fail(`A ${kind} payload is at most ${MAX_CONTROL_PAYLOAD} bytes; this one is ${bytes.byteLength}.`, 'range');
   }
   return bytes;
 }

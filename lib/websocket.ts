@@ -1,14 +1,25 @@
 // A WHATWG-compatible WebSocket (https://websockets.spec.whatwg.org/) on the native engine,
 // with the Node options of `ws` in a third argument and the common `ws` client methods
 // (on/once/off, send callbacks, ping, terminate).
-import { EngineSocket, type CloseInfo, type EngineEvents, type OpenInfo } from './engine';
-import { ConnectionClosedError, type WebSocketError } from './errors';
+import type { IncomingMessage } from 'node:http';
+import { EngineSocket, type CloseInfo, type EngineConfig, type EngineEvents, type OpenInfo } from './engine';
+import { ConnectError, ConnectionClosedError, type HandshakeResponse, type WebSocketError } from './errors';
 import { CloseEvent, ErrorEvent, MessageEvent, type AddEventListenerOptions } from './events';
-import { engineConfig, type WebSocketOptions } from './options';
+import { engineConfig, type PerMessageDeflateOptions, type WebSocketOptions } from './options';
 import { toArrayBuffer, toPayload, type SendData } from './payload';
 import {
-  checkCloseReason, checkPingPayload, checkProtocols, checkWhatwgCloseCode, parseWebSocketUrl, type ErrorFactory,
+  checkCloseReason, checkControlPayload, checkProtocols, checkWhatwgCloseCode, parseWebSocketUrl, type ErrorFactory,
 } from './validate';
+import { basicAuthorization, isBlockedPort, pageBaseUrl, pageOrigin, withoutCredentials } from './web-context';
+import { HandshakeRequest, incomingMessage } from './ws-http';
+import { splitWsOptions, type WsClientOptions, type WsDeflateTuning, type WsSettings } from './ws-options';
+
+/** The third constructor argument: the engine's Node options and `ws`'s client options. */
+export type ClientOptions = Omit<WebSocketOptions, 'perMessageDeflate'> & WsClientOptions & {
+  /** As WebSocketOptions.perMessageDeflate; `ws`'s zlib tuning is accepted only empty
+   * (compression runs inside the engine), concurrencyLimit is accepted and ignored. */
+  perMessageDeflate?: boolean | (PerMessageDeflateOptions & WsDeflateTuning);
+};
 
 /** How received binary messages are given: Buffer (default, as `ws`), ArrayBuffer or Blob. */
 export type BinaryType = 'nodebuffer' | 'arraybuffer' | 'blob';
@@ -25,6 +36,8 @@ export interface WebSocketEventMap {
   close: CloseEvent;
   /** A pong arrived (answer to ping()); `data` is its payload as a Buffer. */
   pong: MessageEvent<Buffer>;
+  /** A ping arrived (answered with a pong unless the option autoPong is false). */
+  ping: MessageEvent<Buffer>;
 }
 
 /** `ws`-style listeners of on()/once()/off(). */
@@ -35,6 +48,24 @@ export interface WebSocketEmitterListeners {
   error: (error: Error) => void;
   close: (code: number, reason: Buffer) => void;
   pong: (data: Buffer) => void;
+  /** A ping arrived; it is answered with a pong unless the option autoPong is false (then
+   * call pong() yourself). */
+  ping: (data: Buffer) => void;
+  /** The handshake response (101), before 'open'. */
+  upgrade: (response: IncomingMessage) => void;
+  /** The server answered the handshake with another status. When listened to, no 'error'
+   * follows: the application decides (read `response`, its body included; then
+   * `terminate()` or `request.abort()`, which end with 'error' and 'close' as in `ws`). */
+  'unexpected-response': (request: HandshakeRequest, response: IncomingMessage) => void;
+  /** followRedirects: the handshake is sent again to `url`. */
+  redirect: (url: string, request: HandshakeRequest) => void;
+}
+
+/** An event of `ws`'s that has no WHATWG counterpart: its listener arguments. */
+class EmitterEvent extends Event {
+  constructor(type: string, readonly args: readonly unknown[]) {
+    super(type);
+  }
 }
 
 /** Options of send()'s `ws`-style second argument. */
@@ -68,61 +99,106 @@ function isOptionsObject(value: unknown): value is WebSocketOptions {
 }
 
 export class WebSocket extends EventTarget {
-  static readonly CONNECTING: 0 = 0;
-  static readonly OPEN: 1 = 1;
-  static readonly CLOSING: 2 = 2;
-  static readonly CLOSED: 3 = 3;
+  // Defined below as WebIDL constants (read-only, non-configurable) on the class and the prototype.
+  declare static readonly CONNECTING: 0;
+  declare static readonly OPEN: 1;
+  declare static readonly CLOSING: 2;
+  declare static readonly CLOSED: 3;
   declare readonly CONNECTING: 0;
   declare readonly OPEN: 1;
   declare readonly CLOSING: 2;
   declare readonly CLOSED: 3;
 
   #url: URL;
-  #engine: EngineSocket;
-  #readyState: ReadyState = WebSocket.CONNECTING;
+  // null when the connection failed before it was attempted (a blocked port).
+  #engine: EngineSocket | null;
+  #readyState: ReadyState = CONNECTING;
   #protocol = '';
   #extensions = '';
   #binaryType: BinaryType = 'nodebuffer';
   #bufferedAfterClose = 0;
+  // bufferedAmount as seen during the current turn of the event loop (-1: nothing sent in
+  // it): what send() queued counts at once, and what left only shows in a later task.
+  #turnBuffered = -1;
+  #pendingError: WebSocketError | undefined;
   #errorFired = false;
+  // `ws`'s settings, and what following a redirect needs (made only when it is asked for).
+  #settings: WsSettings | undefined;
+  #redirect: { config: EngineConfig; count: number; generation: number } | undefined;
+  // An 'unexpected-response' listener decides how the attempt ends: its close waits here.
+  #heldClose: CloseInfo | undefined;
+  #closedBeforeOpen = false;
   #terminated = false;
   // Made when first needed: most connections use one or the other, or neither, and
   // thousands of idle connections each pay for what they hold.
-  #handlers: Map<string, { fn: ((event: Event) => unknown) | null; listener: (event: Event) => void }> | undefined;
+  #handlers: Map<string, { fn: object | null; listener: (event: Event) => void }> | undefined;
   #emitterEntries: EmitterEntry[] | undefined;
 
   /**
    * Opens a connection to `url` (ws:, wss:, http: or https:, no fragment; or a unix socket:
-   * ws+unix:///path/to/socket.sock:/request/path, wss+unix: for TLS).
+   * ws+unix:///path/to/socket.sock:/request/path, wss+unix: for TLS). A relative URL is
+   * resolved against the page's URL when there is one (`globalThis.location`, or undici's
+   * global origin), and then that page's origin is sent as Origin. Credentials in the URL
+   * (`user:pass@`) are sent as Authorization: Basic.
    * @param protocols subprotocols to offer (tokens, no duplicates); or the options, as `ws` allows.
    * @param options Node options: headers, origin, TLS (ca, cert, key, passphrase, servername,
-   *   rejectUnauthorized), maxPayload, handshakeTimeout, perMessageDeflate, proxy.
+   *   rejectUnauthorized), maxPayload, handshakeTimeout, perMessageDeflate, proxy. Ignored
+   *   when it is not an object (as a browser ignores an extra argument).
    * @throws DOMException SyntaxError for a bad URL, subprotocol or header; TypeError or
-   *   RangeError for a bad option.
+   *   RangeError for a bad option or no URL. A blocked port (Fetch's list) fails with an
+   *   error event instead, as in browsers.
    */
-  constructor(url: string | URL, protocols?: string | readonly string[] | WebSocketOptions, options?: WebSocketOptions) {
+  constructor(url: string | URL, protocols: string | readonly string[] | ClientOptions | undefined = undefined,
+    options: ClientOptions | undefined = undefined) {
     super();
+    if (arguments.length === 0) {
+      throw new TypeError("Failed to construct 'WebSocket': 1 argument required, but only 0 present.");
+    }
     if (isOptionsObject(protocols)) {
       options = protocols;
       protocols = undefined;
+    } else if (!isOptionsObject(options)) {
+      options = undefined;
     }
-    this.#url = parseWebSocketUrl(url, domFail);
-    const list = protocols === undefined ? [] : typeof protocols === 'string' ? [protocols] : [...protocols].map(String);
-    const checked = checkProtocols(list, domFail);
-    const config = engineConfig(this.#url, checked, options, domFail);
-    this.#engine = new EngineSocket(config, new WebSocket.#EngineEvents(this));
+    const base = pageBaseUrl();
+    this.#url = parseWebSocketUrl(url, domFail, base);
+    const checked = checkProtocols(protocolList(protocols), domFail);
+    const { engineOptions, settings } = splitWsOptions(options, domFail);
+    if (settings.followRedirects || !settings.autoPong) this.#settings = settings;
+    const config = engineConfig(withoutCredentials(this.#url), checked, engineOptions, domFail);
+    if (!settings.autoPong) config.autoPong = false;
+    const authorization = basicAuthorization(this.#url);
+    if (authorization && !config.headers.some(([name]) => name.toLowerCase() === 'authorization')) {
+      config.headers.push(['Authorization', authorization]);
+    }
+    if (config.origin === '') config.origin = pageOrigin(base);
+    if (isBlockedPort(this.#url)) {
+      this.#engine = null;
+      setImmediate(() => this.#onClose({ code: 1006, reason: '', wasClean: false, abnormal: undefined },
+        new ConnectError(`${this.url}: port ${this.#url.port} is blocked (the Fetch standard's bad ports); use another port.`)));
+      return;
+    }
+    if (settings.followRedirects) this.#redirect = { config, count: 0, generation: 0 };
+    this.#engine = new EngineSocket(config, new WebSocket.#EngineEvents(this, 0));
   }
 
   // The engine's events for one WebSocket: one small object instead of five closures (an
   // idle connection pays for every object it holds). Inside the class to reach its privates.
+  // `generation` tells the engine of a followed redirect from the ones before it.
   static readonly #EngineEvents = class implements EngineEvents {
-    constructor(private readonly ws: WebSocket) {}
-    open(info: OpenInfo): void { this.ws.#onOpen(info); }
+    constructor(private readonly ws: WebSocket, private readonly generation: number) {}
+    #current(): boolean { return (this.ws.#redirect?.generation ?? 0) === this.generation; }
+    open(info: OpenInfo): void { if (this.#current()) this.ws.#onOpen(info); }
     message(data: Buffer, isBinary: boolean): void { this.ws.#onMessage(data, isBinary); }
-    error(error: WebSocketError): void { this.ws.#fireError(error); }
-    close(info: CloseInfo): void { this.ws.#onClose(info); }
+    error(error: WebSocketError, response: HandshakeResponse | undefined): void {
+      if (this.#current()) this.ws.#onEngineError(error, response);
+    }
+    close(info: CloseInfo): void { if (this.#current()) this.ws.#onClose(info); }
     pong(data: Buffer): void {
       this.ws.dispatchEvent(new MessageEvent<Buffer>('pong', { data, origin: this.ws.#url.origin }));
+    }
+    ping(data: Buffer): void {
+      this.ws.dispatchEvent(new MessageEvent<Buffer>('ping', { data, origin: this.ws.#url.origin }));
     }
   };
 
@@ -145,17 +221,23 @@ export class WebSocket extends EventTarget {
     return this.#extensions;
   }
 
-  /** Bytes given to send() and not yet handed to the network. */
+  /**
+   * Bytes given to send() and not yet handed to the network. As the spec says, what send()
+   * queues counts at once, and what has left shows only from the next task on.
+   */
   get bufferedAmount(): number {
-    return this.#engine.bufferedAmount + this.#bufferedAfterClose;
+    const current = this.#turnBuffered >= 0 ? this.#turnBuffered : this.#engine?.bufferedAmount ?? 0;
+    return current + this.#bufferedAfterClose;
   }
 
-  /** 'nodebuffer' (default), 'arraybuffer' or 'blob'. Other values are ignored (WebIDL enum). */
+  /** 'nodebuffer' (default, as `ws`; browsers default to 'blob'), 'arraybuffer' or 'blob'.
+   * Other values are ignored (WebIDL enum). */
   get binaryType(): BinaryType {
     return this.#binaryType;
   }
 
   set binaryType(value: BinaryType) {
+    void this.#binaryType;  // WebIDL: a setter called on another object throws TypeError
     if (value === 'nodebuffer' || value === 'arraybuffer' || value === 'blob') this.#binaryType = value;
   }
 
@@ -193,15 +275,20 @@ export class WebSocket extends EventTarget {
    */
   send(data: SendData, callback?: (error?: Error) => void): void;
   send(data: SendData, options: SendOptions, callback?: (error?: Error) => void): void;
-  send(data: SendData, optionsOrCallback?: SendOptions | ((error?: Error) => void), maybeCallback?: (error?: Error) => void): void {
-    if (this.#readyState === WebSocket.CONNECTING) {
+  send(data: SendData, optionsOrCallback: SendOptions | ((error?: Error) => void) | undefined = undefined,
+    maybeCallback: ((error?: Error) => void) | undefined = undefined): void {
+    const state = this.#readyState;  // WebIDL: called on another object, TypeError comes first
+    if (arguments.length === 0) {
+      throw new TypeError("Failed to execute 'send' on 'WebSocket': 1 argument required, but only 0 present.");
+    }
+    if (state === CONNECTING) {
       throw new DOMException('send() was called before the connection opened: wait for the open event.', 'InvalidStateError');
     }
     const options = typeof optionsOrCallback === 'object' && optionsOrCallback !== null ? optionsOrCallback : {};
     const callback = typeof optionsOrCallback === 'function' ? optionsOrCallback : maybeCallback;
     const payload = toPayload(data, options.binary);
     const done = callback ? (error?: WebSocketError) => { callback.call(this, error); } : undefined;
-    if (this.#readyState !== WebSocket.OPEN) {
+    if (this.#readyState !== OPEN || !this.#engine) {
       this.#bufferedAfterClose += payload.size;
       if (done) {
         const error = new ConnectionClosedError(`${this.url}: send() after close(): the message was not sent.`);
@@ -209,7 +296,12 @@ export class WebSocket extends EventTarget {
       }
       return;
     }
-    if (!this.#engine.send(payload.data, payload.isBinary, payload.size, done)) this.#bufferedAfterClose += payload.size;
+    if (this.#turnBuffered < 0) {
+      this.#turnBuffered = this.#engine.bufferedAmount;
+      setImmediate(() => { this.#turnBuffered = -1; });
+    }
+    if (this.#engine.send(payload.data, payload.isBinary, payload.size, done)) this.#turnBuffered += payload.size;
+    else this.#bufferedAfterClose += payload.size;
   }
 
   /**
@@ -218,25 +310,29 @@ export class WebSocket extends EventTarget {
    * @param reason at most 123 bytes of UTF-8.
    * @throws DOMException InvalidAccessError for another code, SyntaxError for a longer reason.
    */
-  close(code?: number, reason?: string): void {
+  close(code: number | undefined = undefined, reason: string | undefined = undefined): void {
+    void this.#readyState;  // WebIDL: called on another object, TypeError comes first
     const closeCode = code === undefined ? undefined : checkWhatwgCloseCode(code, domFail);
     const closeReason = reason === undefined ? '' : checkCloseReason(reason, domFail);
-    if (this.#readyState === WebSocket.CLOSING || this.#readyState === WebSocket.CLOSED) return;
-    if (this.#readyState === WebSocket.CONNECTING) {
-      this.#readyState = WebSocket.CLOSING;
-      this.#engine.terminate();
+    if (this.#readyState === CLOSING || this.#readyState === CLOSED) return;
+    if (this.#readyState === CONNECTING) {
+      this.#closedBeforeOpen = true;
+      if (this.#releaseHeldClose()) return;
+      this.#readyState = CLOSING;
+      this.#engine?.terminate();
       return;
     }
-    this.#readyState = WebSocket.CLOSING;
-    this.#engine.close(closeCode ?? (closeReason !== '' ? 1000 : 0), closeReason);
+    this.#readyState = CLOSING;
+    // No code: a close frame without a status code (the server sees 1005), as the spec says.
+    this.#engine?.close(closeCode ?? (closeReason !== '' ? 1000 : 0), closeReason);
   }
 
   /** `ws` extra: drops the connection at once, without a closing handshake (close 1006 follows). */
   terminate(): void {
-    if (this.#readyState === WebSocket.CLOSED) return;
+    if (this.#readyState === CLOSED || this.#releaseHeldClose()) return;
     this.#terminated = true;
-    this.#readyState = WebSocket.CLOSING;
-    this.#engine.terminate();
+    this.#readyState = CLOSING;
+    this.#engine?.terminate();
   }
 
   /**
@@ -244,13 +340,28 @@ export class WebSocket extends EventTarget {
    * @throws DOMException InvalidStateError while CONNECTING; RangeError for a longer payload.
    */
   ping(data?: SendData): void {
-    if (this.#readyState === WebSocket.CONNECTING) {
+    if (this.#readyState === CONNECTING) {
       throw new DOMException('ping() was called before the connection opened: wait for the open event.', 'InvalidStateError');
     }
     const payload = data === undefined ? new Uint8Array(0) : toPayload(data).data;
     if (payload instanceof Promise) throw new TypeError('ping() takes a string or binary data, not a Blob.');
-    const bytes = checkPingPayload(payload, domFail);
-    if (this.#readyState === WebSocket.OPEN) this.#engine.ping(bytes);
+    const bytes = checkControlPayload('ping', payload, domFail);
+    if (this.#readyState === OPEN) this.#engine?.ping(bytes);
+  }
+
+  /**
+   * `ws` extra: sends a pong (at most 125 bytes), e.g. to answer a 'ping' when the option
+   * autoPong is false (an unsolicited pong is a heartbeat, RFC 6455 5.5.3).
+   * @throws DOMException InvalidStateError while CONNECTING; RangeError for a longer payload.
+   */
+  pong(data?: SendData): void {
+    if (this.#readyState === CONNECTING) {
+      throw new DOMException('pong() was called before the connection opened: wait for the open event.', 'InvalidStateError');
+    }
+    const payload = data === undefined ? new Uint8Array(0) : toPayload(data).data;
+    if (payload instanceof Promise) throw new TypeError('pong() takes a string or binary data, not a Blob.');
+    const bytes = checkControlPayload('pong', payload, domFail);
+    if (this.#readyState === OPEN) this.#engine?.pong(bytes);
   }
 
   /** `ws`-style listener: open(), message(data, isBinary), error(err), close(code, reason), pong(data). */
@@ -304,10 +415,12 @@ export class WebSocket extends EventTarget {
           break;
         }
         case 'pong':
+        case 'ping':
           call((event as MessageEvent<Buffer>).data);
           break;
         default:
-          call();
+          if (event instanceof EmitterEvent) call(...event.args);
+          else call();
       }
     };
     (this.#emitterEntries ??= []).push({ type, listener, wrapper });
@@ -315,14 +428,33 @@ export class WebSocket extends EventTarget {
     return this;
   }
 
-  #getHandler(type: string): ((event: Event) => unknown) | null {
+  /** `ws`'s listenerCount(): listeners added with on()/once(). */
+  listenerCount(type: keyof WebSocketEmitterListeners): number {
+    return this.#emitterEntries?.reduce((count, entry) => count + (entry.type === type ? 1 : 0), 0) ?? 0;
+  }
+
+  /** `ws`'s removeAllListeners(): the on()/once() listeners of one type, or of all. */
+  removeAllListeners(type?: keyof WebSocketEmitterListeners): this {
+    for (const entry of [...(this.#emitterEntries ?? [])]) {
+      if (type === undefined || entry.type === type) this.off(entry.type as keyof WebSocketEmitterListeners, entry.listener as never);
+    }
+    return this;
+  }
+
+  #emit(type: keyof WebSocketEmitterListeners, ...args: unknown[]): void {
+    this.dispatchEvent(new EmitterEvent(type, args));
+  }
+
+  #getHandler(type: string): object | null {
     return this.#handlers?.get(type)?.fn ?? null;
   }
 
-  // WHATWG event handler attributes: one listener per type, added when first set (so it runs
-  // in that position among the listeners), removed when set to null.
+  // WHATWG event handler attributes ([LegacyTreatNonObjectAsNull]): any object is kept and
+  // read back, anything else is null; one listener per type, added when first set (so it
+  // runs in that position among the listeners), removed when set to null. Only a function
+  // is called (an object's handleEvent is not, as in browsers).
   #setHandler(type: string, fn: unknown): void {
-    const handler = typeof fn === 'function' ? (fn as (event: Event) => unknown) : null;
+    const handler = (typeof fn === 'object' && fn !== null) || typeof fn === 'function' ? fn : null;
     const slot = this.#handlers?.get(type);
     if (handler === null) {
       if (slot) {
@@ -336,23 +468,84 @@ export class WebSocket extends EventTarget {
       return;
     }
     const created = {
-      fn: handler,
-      listener: (event: Event): void => { created.fn?.call(this, event); },
+      fn: handler as object | null,
+      listener: (event: Event): void => {
+        if (typeof created.fn === 'function') (created.fn as (event: Event) => unknown).call(this, event);
+      },
     };
     (this.#handlers ??= new Map()).set(type, created);
     super.addEventListener(type, created.listener);
   }
 
   #onOpen(info: OpenInfo): void {
-    if (this.#readyState !== WebSocket.CONNECTING) return;
-    this.#readyState = WebSocket.OPEN;
+    if (this.#readyState !== CONNECTING) return;
+    this.#readyState = OPEN;
     this.#protocol = info.protocol;
     this.#extensions = info.extensions;
+    this.#redirect = undefined;
+    if (this.listenerCount('upgrade') > 0) this.#emit('upgrade', incomingMessage(info.status, info.headers));
     this.dispatchEvent(new Event('open'));
   }
 
+  #onEngineError(error: WebSocketError, response: HandshakeResponse | undefined): void {
+    if (response && this.#readyState === CONNECTING && !this.#closedBeforeOpen) {
+      if (this.#redirect && response.status >= 300 && response.status < 400 && response.headers.location) {
+        const refused = this.#followRedirect(response);
+        if (refused === undefined) return;
+        error = refused;
+      } else if (this.listenerCount('unexpected-response') > 0) {
+        this.#heldClose = { code: 1006, reason: '', wasClean: false, abnormal: undefined };
+        const request = new HandshakeRequest(this.#url, [], () => this.terminate());
+        this.#emit('unexpected-response', request, incomingMessage(response.status, response.headers, response.body));
+        return;
+      }
+    }
+    this.#pendingError ??= error;
+  }
+
+  // followRedirects: the same handshake to the Location, on a new engine; its events replace
+  // the old one's. Returns the error that ends the attempt instead, if the redirect is refused.
+  #followRedirect(response: HandshakeResponse): WebSocketError | undefined {
+    const redirect = this.#redirect!;
+    const fail = (why: string): WebSocketError => new ConnectError(`${this.url}: ${why}`, { response });
+    if (redirect.count >= (this.#settings?.maxRedirects ?? 10)) return fail(`more than ${redirect.count} redirects (maxRedirects).`);
+    let next: URL;
+    try {
+      next = parseWebSocketUrl(new URL(response.headers.location, this.#url).href, domFail);
+    } catch {
+      return fail(`the redirect to "${response.headers.location}" is not a WebSocket URL.`);
+    }
+    if (this.#url.protocol === 'wss:' && next.protocol !== 'wss:') return fail(`a redirect from wss: to ${next.protocol} is refused.`);
+    const sameHost = next.host === this.#url.host && next.protocol === this.#url.protocol;
+    const headers = redirect.config.headers.filter(([name]) => {
+      const lower = name.toLowerCase();
+      return sameHost || (lower !== 'authorization' && lower !== 'cookie');
+    });
+    const authorization = basicAuthorization(next);
+    if (authorization && !headers.some(([name]) => name.toLowerCase() === 'authorization')) headers.push(['Authorization', authorization]);
+    const config: EngineConfig = { ...redirect.config, url: withoutCredentials(next).href, headers };
+    redirect.count += 1;
+    redirect.generation += 1;
+    redirect.config = config;
+    this.#url = next;
+    this.#emit('redirect', next.href, new HandshakeRequest(next, headers, () => this.terminate()));
+    if (this.#readyState !== CONNECTING) return undefined;  // a listener ended it
+    this.#engine = new EngineSocket(config, new WebSocket.#EngineEvents(this, redirect.generation));
+    return undefined;
+  }
+
+  // close()/terminate() while an 'unexpected-response' listener holds the attempt: it ends
+  // now, with error and close as in `ws`.
+  #releaseHeldClose(): boolean {
+    const held = this.#heldClose;
+    if (!held || this.#readyState === CLOSED) return false;
+    this.#heldClose = undefined;
+    this.#onClose(held, new ConnectError(`${this.url}: the WebSocket was closed before the connection was established.`));
+    return true;
+  }
+
   #onMessage(data: Buffer, isBinary: boolean): void {
-    if (this.#readyState !== WebSocket.OPEN) return;
+    if (this.#readyState !== OPEN) return;
     let value: MessageData;
     if (!isBinary) value = data.toString('utf8');
     else if (this.#binaryType === 'arraybuffer') value = toArrayBuffer(data);
@@ -367,19 +560,47 @@ export class WebSocket extends EventTarget {
     this.dispatchEvent(new ErrorEvent('error', { error, message: error.message }));
   }
 
-  #onClose(info: CloseInfo): void {
-    if (this.#readyState === WebSocket.CLOSED) return;
-    this.#readyState = WebSocket.CLOSED;
-    // As the spec: a connection that ends without a close frame also fires error first
-    // (not after terminate(), as `ws`).
-    if (info.abnormal && !this.#errorFired && !this.#terminated) this.#fireError(info.abnormal);
+  // The connection ended: readyState becomes CLOSED, then the error event (if it failed),
+  // then the close event, as the spec orders them.
+  #onClose(info: CloseInfo, failure?: WebSocketError): void {
+    if (this.#readyState === CLOSED) return;
+    if (this.#heldClose && failure === undefined) return;  // the application decides (unexpected-response)
+    this.#readyState = CLOSED;
+    let error = failure ?? this.#pendingError;
+    // A connection that ends without a close frame also fires error (not after
+    // terminate(), as `ws`); engine.ts decides what that error is.
+    if (error === undefined && !this.#terminated) error = info.abnormal;
+    if (error !== undefined) this.#fireError(error);
     this.dispatchEvent(new CloseEvent('close', { code: info.code, reason: info.reason, wasClean: info.wasClean }));
   }
 }
 
-Object.defineProperties(WebSocket.prototype, {
-  CONNECTING: { value: 0, enumerable: true },
-  OPEN: { value: 1, enumerable: true },
-  CLOSING: { value: 2, enumerable: true },
-  CLOSED: { value: 3, enumerable: true },
-});
+const CONNECTING = 0;
+const OPEN = 1;
+const CLOSING = 2;
+const CLOSED = 3;
+
+/** WebIDL `(DOMString or sequence<DOMString>)`, absent: none. */
+function protocolList(protocols: unknown): string[] {
+  if (protocols === undefined) return [];
+  if ((typeof protocols === 'object' && protocols !== null) || typeof protocols === 'function') {
+    const iterable = protocols as { [Symbol.iterator]?: unknown };
+    if (typeof iterable[Symbol.iterator] === 'function') return [...(protocols as Iterable<unknown>)].map(String);
+  }
+  return [String(protocols)];
+}
+
+// The WebIDL shape: constants read-only and non-configurable on the class and the prototype;
+// attributes and operations enumerable on the prototype; length 1; the interface's tag.
+for (const [name, value] of [['CONNECTING', CONNECTING], ['OPEN', OPEN], ['CLOSING', CLOSING], ['CLOSED', CLOSED]] as const) {
+  const constant = { value, enumerable: true, writable: false, configurable: false };
+  Object.defineProperty(WebSocket, name, constant);
+  Object.defineProperty(WebSocket.prototype, name, constant);
+}
+for (const member of ['url', 'readyState', 'bufferedAmount', 'onopen', 'onerror', 'onclose', 'extensions', 'protocol',
+  'close', 'onmessage', 'binaryType', 'send']) {
+  const descriptor = Object.getOwnPropertyDescriptor(WebSocket.prototype, member)!;
+  Object.defineProperty(WebSocket.prototype, member, { ...descriptor, enumerable: true });
+}
+Object.defineProperty(WebSocket, 'length', { value: 1, configurable: true });
+Object.defineProperty(WebSocket.prototype, Symbol.toStringTag, { value: 'WebSocket', configurable: true });

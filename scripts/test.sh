@@ -9,12 +9,18 @@
 #  2. the linux-x64 prebuilt binary (prebuildify, our own build: for test/pack);
 #  3. the vitest suites against real peers on 127.0.0.1 (the addon must be built: npm install);
 #     (among them test/pack: npm pack + install into an empty project without build tools);
+#  3b. WPT's websockets/ tests in Node (test/wpt/run.mjs), ours checked against
+#     test/wpt/expectations.json, undici's run alongside for comparison;
 #  4. libnet_websocket.so and its C test program against a real ws server, the unit tests of
 #     the small native units (build-clib/native_unit_test), then the library
 #     installed into a prefix and examples/c/*.c built with pkg-config and run (needs the
 #     libuv, OpenSSL and zlib development files and pkg-config, else skipped);
 #  5. the tarball with no matching prebuild: npm rebuild builds the addon from its sources
 #     (NETSTACK_SKIP_SOURCE_BUILD=1 skips it: test:release runs it offline).
+#  6. the adversarial suites: the fuzz suite on a fixed seed list, every face
+#     (NETSTACK_FUZZ_CASES per face, default 2000), and the soak (NETSTACK_SOAK_CYCLES per
+#     face, default 600); cases that fail only with known defects (test/fuzz/known-defects.ts)
+#     are listed apart and do not count.
 # Ends with one line "tests: N passed, M failed" over all of them.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -47,7 +53,13 @@ node node_modules/vitest/vitest.mjs run --reporter=default --reporter=json \
   --outputFile.json=build/vitest-results.json "$@"
 counted build/vitest-results.json $?
 
+echo "== WPT websockets/ in Node: ours, and undici's for comparison (test/wpt)"
+node test/wpt/run.mjs 2>&1 | tee build/wpt.log
+counted build/wpt.log "${PIPESTATUS[0]}"
+
+have_clib=0
 if command -v pkg-config >/dev/null && pkg-config --exists libuv openssl zlib; then
+  have_clib=1
   echo "== C library, C API tests and native unit tests"
   if bash scripts/build-clib.sh; then
     node test/native/run-c-tests.mjs build-clib/c_api_test 2>&1 | tee build/c-tests.log
@@ -72,6 +84,14 @@ else
   node test/pack/source-build.mjs 2>&1 | tee build/source-build.log
   counted build/source-build.log "${PIPESTATUS[0]}"
 fi
+
+echo "== fuzz (a fixed seed list, every face) and soak"
+fuzz_faces=()   # every face; libnet_websocket.so's only where the C library builds (above)
+[ "$have_clib" = 1 ] || fuzz_faces=(--face whatwg,connect,arkts,mirror)
+bash test/fuzz/run.sh --seed 1 --n "${NETSTACK_FUZZ_CASES:-2000}" "${fuzz_faces[@]}" --report build/fuzz-failures.json 2>&1 | tee build/fuzz.log
+counted build/fuzz.log "${PIPESTATUS[0]}"
+bash test/soak/run.sh --cycles "${NETSTACK_SOAK_CYCLES:-600}" "${fuzz_faces[@]}" 2>&1 | tee build/soak.log
+counted build/soak.log "${PIPESTATUS[0]}"
 
 skipped+=("the Node matrices, linux-arm64 and win32-x64 under Wine, the offline source build (they download and install: npm run test:release)")
 summary="$(printf '%s; ' "${skipped[@]}")"

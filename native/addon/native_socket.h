@@ -33,15 +33,18 @@ class NativeSocket final : public Napi::ObjectWrap<NativeSocket>, public Connect
   void OnEngineShutdown() override;
   void OnSent(uint64_t up_to_id) override;
   void OnPong(const uint8_t* data, size_t length) override;
+  void OnPing(const uint8_t* data, size_t length) override;
   uint8_t* ReserveMessage(size_t length) override;
 
  private:
-  enum Handler { kOnOpen, kOnMessage, kOnError, kOnClose, kOnSent, kOnPong, kOnMessages, kHandlerCount };
+  enum Handler { kOnOpen, kOnMessage, kOnError, kOnClose, kOnSent, kOnPong, kOnMessages, kOnPing, kHandlerCount };
 
   Napi::Value Send(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
   Napi::Value Terminate(const Napi::CallbackInfo& info);
   Napi::Value Ping(const Napi::CallbackInfo& info);
+  Napi::Value Pong(const Napi::CallbackInfo& info);
+  Napi::Value QueueControl(const Napi::CallbackInfo& info, bool pong);
   Napi::Value BufferedAmount(const Napi::CallbackInfo& info);
 
   bool HasHandler(Handler which) const { return (handler_present_ >> which) & 1u; }

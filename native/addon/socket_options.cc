@@ -58,6 +58,7 @@ ConnectRequest RequestFromOptions(Napi::Env env, Napi::Object options) {
     request.vhost.tls.key = StringProperty(tls, "key");
     request.vhost.tls.passphrase = StringProperty(tls, "passphrase");
     request.servername = StringProperty(tls, "servername");
+    request.vhost.tls.tls13_only = StringProperty(tls, "minVersion") == "TLSv1.3";
   }
   double max_payload = NumberProperty(options, "maxPayload", static_cast<double>(kDefaultMaxMessageBytes));
   request.max_message_bytes = max_payload > 0 ? static_cast<size_t>(max_payload) : 0;
@@ -87,6 +88,8 @@ ConnectRequest RequestFromOptions(Napi::Env env, Napi::Object options) {
   };
   request.ping_interval_s = seconds("pingIntervalSeconds");
   request.pong_timeout_s = seconds("pongTimeoutSeconds");
+  Napi::Value auto_pong = options.Get("autoPong");
+  request.auto_pong = !auto_pong.IsBoolean() || auto_pong.As<Napi::Boolean>().Value();
   double timeout = NumberProperty(options, "handshakeTimeoutMs", 0);
   request.handshake_timeout_ms = timeout > 0 ? static_cast<uint32_t>(std::min(timeout, 4.0e9)) : 0;
   return request;

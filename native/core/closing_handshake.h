@@ -43,7 +43,7 @@ struct ClosingHandshake {
       info.reason = peer_reason;
       info.clean = true;
     } else if (sent) {
-      info.code = code;
+      info.code = code != 0 ? code : 1005;  // our close frame had no status code
       info.reason = reason;
       info.clean = true;
     } else if (failure_code) {

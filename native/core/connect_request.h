@@ -22,9 +22,12 @@ struct TlsProfile {
   std::string cert;        // client certificate chain
   std::string key;         // client private key
   std::string passphrase;  // for an encrypted key
+  bool tls13_only = false; // refuse TLS versions before 1.3 (ArkTS minSupportTlsProtocol)
 
-  bool IsDefault() const { return ca.empty() && cert.empty() && key.empty(); }
-  std::string CacheKey() const { return ca + '\0' + cert + '\0' + key + '\0' + passphrase; }
+  bool IsDefault() const { return ca.empty() && cert.empty() && key.empty() && !tls13_only; }
+  std::string CacheKey() const {
+    return ca + '\0' + cert + '\0' + key + '\0' + passphrase + '\0' + (tls13_only ? "tls13" : "");
+  }
 };
 
 // Everything of a connection that lws keeps per vhost: connections that share these
@@ -70,6 +73,7 @@ struct ConnectRequest {
   size_t max_message_bytes = kDefaultMaxMessageBytes;  // 0: no limit
   size_t compress_threshold = 0;      // permessage-deflate: smaller messages go uncompressed
   uint32_t handshake_timeout_ms = 0;  // 0: the default, 20 s
+  bool auto_pong = true;              // false: pings are reported (sink OnPing), not answered
 };
 
 }  // namespace netstack

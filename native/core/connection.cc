@@ -14,6 +14,10 @@ namespace {
 
 std::atomic<size_t> g_live_connections{0};
 
+// A detached connection (Destroy) gets this long to finish its closing handshake; then it
+// is dropped, whatever state lws is in.
+constexpr int kDetachedCloseSeconds = 5;
+
 }  // namespace
 
 size_t Connection::LiveCount() { return g_live_connections.load(); }
@@ -52,13 +56,17 @@ uint64_t Connection::Send(const uint8_t* data, size_t length, bool binary, bool 
   return outbox_.Send(data, length, binary, notify);
 }
 
-bool Connection::Ping(const uint8_t* data, size_t length) {
+bool Connection::Ping(const uint8_t* data, size_t length) { return QueueControl(false, data, length); }
+
+bool Connection::Pong(const uint8_t* data, size_t length) { return QueueControl(true, data, length); }
+
+bool Connection::QueueControl(bool pong, const uint8_t* data, size_t length) {
   // (A ping is still taken after the peer's close, unlike a message; lws drops it.)
   if (length > kMaxControlPayload || ended_ || close_.requested || state_ == State::kClosing ||
       state_ == State::kClosed) {
     return false;
   }
-  outbox_.QueuePing(data, length);
+  outbox_.QueueControl(pong, data, length);
   return true;
 }
 
@@ -88,7 +96,7 @@ void Connection::Close(uint16_t code, std::string reason) {
     return;
   }
   close_.requested = true;
-  close_.code = code;
+  close_.code = code == 0 && !reason.empty() ? 1000 : code;  // a reason needs a status code
   close_.reason = std::move(reason);
   outbox_.RequestWritable();  // the close goes out once the outbox is drained
 }
@@ -105,9 +113,11 @@ void Connection::Detach() {
       break;
     case State::kOpen:
       Close(1001, "");
-      if (wsi_) lws_set_timeout(wsi_, PENDING_TIMEOUT_CLOSE_SEND, 5);  // don't wait long for the peer
+      KillSoon(kDetachedCloseSeconds);  // don't wait long for the peer
       break;
     case State::kClosing:
+      KillSoon(kDetachedCloseSeconds);  // whatever lws is waiting for
+      break;
     case State::kClosed:
       break;
   }
@@ -149,9 +159,10 @@ void Connection::ReleaseIfDone() {
   if (ended_ && holds_.none()) engine_.Release(this);  // deletes this
 }
 
-void Connection::KillSoon() {
+void Connection::KillSoon(int within_seconds) {
   if (!wsi_) return;
-  lws_set_timeout(wsi_, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_ASYNC);
+  // A kill asked this way is final: lws may not postpone or cancel it (patches/lws/0023).
+  lws_set_timeout(wsi_, PENDING_TIMEOUT_KILLED_BY_PARENT, within_seconds > 0 ? within_seconds : LWS_TO_KILL_ASYNC);
   // The timeout only takes effect when lws next looks at its timers: wake it now.
   lws_cancel_service(engine_.context());
 }
@@ -179,6 +190,10 @@ int Connection::HandleLwsEvent(lws* wsi, int reason_value, void* in, size_t len)
   // Events of the connect call and of earlier attempts are the connector's (it may free
   // this connection then).
   if (connector_.InterceptAttemptEvent(wsi, reason_value, in)) return 0;
+  if (reason_value == kLwsReceivePing) {  // not one of lws's own reasons (patches/lws/0081)
+    if (sink_) sink_->OnPing(static_cast<const uint8_t*>(in), len);
+    return 0;
+  }
 
   switch (static_cast<lws_callback_reasons>(reason_value)) {
     case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
@@ -242,6 +257,7 @@ int Connection::HandleLwsEvent(lws* wsi, int reason_value, void* in, size_t len)
 void Connection::OnEstablished(lws* wsi) {
   SetState(State::kOpen);
   lws_netstack_set_rx_limit(wsi, assembler_.max_message_bytes());
+  if (!connector_.auto_pong()) lws_netstack_set_auto_pong(wsi, 0);
   connector_.OnEstablished();
   const bool compressed = !connector_.extensions().empty();
   if (compressed) {
@@ -303,8 +319,7 @@ int Connection::OnWriteable(lws* wsi) {
   if (close_.requested && state_ == State::kOpen) {
     SetState(State::kClosing);
     close_.sent = true;
-    // lws cannot send a close frame without a status code: "no code" (0) goes out as 1000.
-    if (close_.code == 0) close_.code = LWS_CLOSE_STATUS_NORMAL;
+    // Code 0: a close frame without a status code (patches/lws/0080); the peer sees 1005.
     lws_close_reason(wsi, static_cast<lws_close_status>(close_.code),
                      reinterpret_cast<unsigned char*>(close_.reason.data()), close_.reason.size());
     return -1;  // lws sends the close frame and waits for the peer's

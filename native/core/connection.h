@@ -54,6 +54,8 @@ class Connection : private ConnectorOwner, private OutboxEvents {
 
   // A ping with up to kMaxControlPayload bytes of payload, after the queued messages.
   bool Ping(const uint8_t* data, size_t length);
+  // A pong (up to kMaxControlPayload bytes), after the queued messages: for auto_pong = false.
+  bool Pong(const uint8_t* data, size_t length);
 
   // Drops the connection without a closing handshake (OnClose 1006 follows).
   void Terminate();
@@ -78,9 +80,14 @@ class Connection : private ConnectorOwner, private OutboxEvents {
 
   static size_t LiveCount();
 
+  // The callback reason of a received ping (in, len: its payload), added by
+  // patches/lws/0081 above lws's own reasons.
+  static constexpr int kLwsReceivePing = 1101;
+
  private:
   // May it take another message?
   bool TakesMessages() const;
+  bool QueueControl(bool pong, const uint8_t* data, size_t length);
   void SetState(State state);
   int Receive(lws* wsi, const uint8_t* data, size_t len);
   int OnWriteable(lws* wsi);
@@ -91,7 +98,8 @@ class Connection : private ConnectorOwner, private OutboxEvents {
   void Fail(const std::string& message);
   // The end of the story: the sink's last call (OnFinished), once.
   void Finish();
-  void KillSoon();
+  // Drops the socket within `within_seconds` (0: on the next loop turn), whatever lws waits for.
+  void KillSoon(int within_seconds = 0);
 
   // ConnectorOwner
   bool OutcomeWanted() const override { return sink_ != nullptr; }

@@ -14,6 +14,10 @@ namespace netstack {
 struct HttpResponse {
   int status = 0;
   std::vector<std::pair<std::string, std::string>> headers;  // lower-case names
+  // A refused handshake (status other than 101): the start of its body, what arrived with
+  // the headers (patches/lws/0082), at most kMaxBodyBytes.
+  std::string body;
+  static constexpr size_t kMaxBodyBytes = 64 * 1024;
 };
 
 struct OpenInfo {
@@ -103,6 +107,8 @@ class ConnectionSink : public MessageSink {
   // Every message with an id <= up_to_id has been handed to the kernel.
   virtual void OnSent(uint64_t /*up_to_id*/) {}
   virtual void OnPong(const uint8_t* /*data*/, size_t /*length*/) {}
+  // A ping arrived (answered by lws unless auto_pong is off).
+  virtual void OnPing(const uint8_t* /*data*/, size_t /*length*/) {}
 
  protected:
   ~ConnectionSink() = default;

@@ -414,6 +414,7 @@ void Connector::RetrySoon() {
 
 void Connector::ReleaseHandshakeData() {
   HttpResponse().headers.swap(response_.headers);
+  std::string().swap(response_.body);
   request_.reset();
   std::vector<std::string>().swap(addresses_);
 }

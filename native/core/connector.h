@@ -102,6 +102,8 @@ class Connector {
   const HttpResponse& handshake_response() const { return response_; }  // empty if none was read
   const std::string& protocol() const { return protocol_; }      // the chosen subprotocol
   const std::string& extensions() const { return extensions_; }  // the negotiated extensions
+  // false: pings are reported, not answered (only until ReleaseHandshakeData).
+  bool auto_pong() const { return request_->auto_pong; }
 
  private:
   static void OnResolved(uv_getaddrinfo_t* req, int status, struct addrinfo* res);

@@ -23,6 +23,9 @@ constexpr char kNoProxy[] = ":0";
 std::atomic<size_t> g_live_engines{0};
 
 int EngineLwsCallback(lws* wsi, lws_callback_reasons reason, void* user, void* in, size_t len) {
+  if (static_cast<int>(reason) == Connection::kLwsReceivePing) {
+    return user ? static_cast<Connection*>(user)->HandleLwsEvent(wsi, Connection::kLwsReceivePing, in, len) : 0;
+  }
   switch (reason) {
     case LWS_CALLBACK_OPENSSL_LOAD_EXTRA_CLIENT_VERIFY_CERTS: {
       auto* engine = static_cast<Engine*>(lws_context_user(lws_get_context(wsi)));
@@ -157,6 +160,7 @@ void Engine::LoadTrustStore(void* ssl_ctx_ptr) {
     // The context's own vhost (ws:// only): it trusts nothing, not even a directory lws guessed.
     TrustNothing(ssl_ctx);
   }
+  if (profile_being_loaded_ && profile_being_loaded_->tls13_only) SSL_CTX_set_min_proto_version(ssl_ctx, TLS1_3_VERSION);
   if (profile_being_loaded_) profile_error_ = UseClientCertificate(ssl_ctx, *profile_being_loaded_);
 }
 

@@ -2,11 +2,14 @@
 
 #include <libwebsockets.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <cstring>
 #include <string>
 #include <vector>
+
+#include "lws_netstack.h"
 
 namespace netstack {
 namespace {
@@ -54,6 +57,14 @@ bool ReadHandshakeResponse(lws* wsi, HttpResponse* response) {
                                           std::string(buffer.data()));
       },
       &collector);
+  if (response->status != 101) {
+    // The upgrade was refused: keep the start of the body (a 401's or 403's explanation).
+    const uint8_t* body = nullptr;
+    const size_t length = lws_netstack_pending_input(wsi, &body);
+    if (body && length) {
+      response->body.assign(reinterpret_cast<const char*>(body), std::min(length, HttpResponse::kMaxBodyBytes));
+    }
+  }
   return true;
 }
 

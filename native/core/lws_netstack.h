@@ -31,5 +31,15 @@ void lws_netstack_set_no_compress(struct lws* wsi, int no_compress);
 void lws_netstack_hold_control(struct lws* wsi, int hold);
 // patches/lws/0018: the FIN bit of the frame being received.
 int lws_netstack_frame_is_final(struct lws* wsi);
+// patches/lws/0028: nonzero while lws owes the peer a pong (sent at its next POLLOUT); a
+// data frame the application sends now must wait behind it (RFC 6455 5.5.2).
+int lws_netstack_control_pending(struct lws* wsi);
+
+// patches/lws/0081: on = 0: lws answers no ping (the user sends the pongs); every ping is
+// passed to the protocol callback as reason 1101 (Connection::kLwsReceivePing) either way.
+void lws_netstack_set_auto_pong(struct lws* wsi, int on);
+// patches/lws/0082: the bytes read past the response headers and not yet consumed (a refused
+// handshake's body, as far as it came with the headers); *data points into lws's buffer.
+size_t lws_netstack_pending_input(struct lws* wsi, const uint8_t** data);
 
 }  // extern "C"

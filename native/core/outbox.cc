@@ -52,9 +52,11 @@ void Outbox::RequestWritable() {
 }
 
 bool Outbox::CanWriteNow() const {
-  // Nothing queued before it and nothing of an earlier frame still in lws's buffer: the
-  // frame can go to the socket right away, without a round through POLLOUT.
-  return wsi_ && queue_.empty() && !stream_.active() && !lws_netstack_write_pending(wsi_);
+  // Nothing queued before it, nothing of an earlier frame still in lws's buffer and no pong
+  // owed for a ping that arrived before this send: the frame can go to the socket right
+  // away, without a round through POLLOUT (else it waits its turn behind them).
+  return wsi_ && queue_.empty() && !stream_.active() && !lws_netstack_write_pending(wsi_) &&
+         !lws_netstack_control_pending(wsi_);
 }
 
 bool Outbox::CompressionApplies(size_t length) const {
@@ -240,9 +242,9 @@ uint64_t Outbox::Send(const uint8_t* data, size_t length, bool binary, bool noti
   return id;
 }
 
-void Outbox::QueuePing(const uint8_t* data, size_t length) {
+void Outbox::QueueControl(bool pong, const uint8_t* data, size_t length) {
   QueuedMessage message;
-  message.kind = FrameKind::kPing;
+  message.kind = pong ? FrameKind::kPong : FrameKind::kPing;
   message.id = 0;
   message.bytes.reset(new uint8_t[kLwsPre + length]);
   message.length = length;
@@ -275,8 +277,9 @@ Outbox::WriteResult Outbox::OnWriteable(lws* wsi) {
     }
     QueuedMessage& message = queue_.front();
     const size_t length = message.length;
+    const bool control = IsControl(message.kind);
     // Small frames are framed into one batch, written as one (up to kBatchFlushBytes).
-    if (message.kind != FrameKind::kPing && CanBatch(length) && batch_.size() < kBatchFlushBytes) {
+    if (!control && CanBatch(length) && batch_.size() < kBatchFlushBytes) {
       if (uint8_t* payload = AppendToBatch(message.kind, length, message.id)) {
         if (length) std::memcpy(payload, message.payload(), length);
         batch_.Commit();
@@ -289,7 +292,7 @@ Outbox::WriteResult Outbox::OnWriteable(lws* wsi) {
       if (!WriteBatch()) return WriteResult::kFailed;
       continue;  // this message again, once the batch is out
     }
-    if (message.kind != FrameKind::kPing && CanStream(length) &&
+    if (!control && CanStream(length) &&
         PrepareStream(message.bytes, length, message.kind, message.id)) {
       queued_bytes_ -= length;
       queue_.pop_front();
@@ -297,12 +300,13 @@ Outbox::WriteResult Outbox::OnWriteable(lws* wsi) {
       return ContinueStream(wsi) ? WriteResult::kWaiting : WriteResult::kFailed;
     }
     lws_write_protocol protocol = message.kind == FrameKind::kPing     ? LWS_WRITE_PING
+                                  : message.kind == FrameKind::kPong   ? LWS_WRITE_PONG
                                   : message.kind == FrameKind::kBinary ? LWS_WRITE_BINARY
                                                                        : LWS_WRITE_TEXT;
-    if (message.kind != FrameKind::kPing) SetCompression(wsi, length);
+    if (!control) SetCompression(wsi, length);
     int written = lws_write(wsi, message.payload(), length, protocol);
     if (written < 0) return WriteResult::kFailed;
-    if (message.kind != FrameKind::kPing) {
+    if (!control) {
       queued_bytes_ -= length;
       if (NoteWritten(wsi, message.id, length)) draining_queued_bytes_ = std::move(message.bytes);
     }

@@ -63,8 +63,8 @@ class Outbox : private TurnBatcher::Client {
   // The same in two steps (see Connection::BeginSend); never nullptr.
   uint8_t* BeginSend(size_t length, bool binary, bool notify, uint64_t* id);
   void EndSend();
-  // A ping after everything queued before it.
-  void QueuePing(const uint8_t* data, size_t length);
+  // A ping or pong (`pong`) after everything queued before it.
+  void QueueControl(bool pong, const uint8_t* data, size_t length);
   // Asks lws for WRITEABLE, if the connection is open.
   void RequestWritable();
 
@@ -86,7 +86,8 @@ class Outbox : private TurnBatcher::Client {
   }
 
  private:
-  enum class FrameKind : uint8_t { kText, kBinary, kPing };
+  enum class FrameKind : uint8_t { kText, kBinary, kPing, kPong };
+  static bool IsControl(FrameKind kind) { return kind == FrameKind::kPing || kind == FrameKind::kPong; }
   struct QueuedMessage {
     // kLwsPre bytes of headroom (lws writes the frame header there), then the payload,
     // which lws masks in place. Not zero-filled: every payload byte is written first.

@@ -2,10 +2,12 @@
  * net_websocket_type.h - data types of the OpenHarmony NetStack WebSocket client C API
  * (API level 11, library libnet_websocket.so), as implemented by netstack-websocket.
  *
- * Two generations of names: OpenHarmony's draft names (OH_NetStack_*, the primary ones
- * here) and the names it released at API 11 (OH_WebSocketClient_*, struct WebSocket,
- * WebSocket_*), provided as aliases with identical layouts and values.
- * The misspellings in the error code names are part of the API.
+ * Two generations of names, both kept: OH_NetStack_* are the names of OpenHarmony's draft
+ * of this API; the released API 11 names are OH_WebSocketClient_* (functions) and
+ * WebSocket_* (types), with identical layouts and values. Every struct of both generations
+ * also has a typedef of its own name, so code written from OpenHarmony's documentation
+ * (`OH_NetStack_WebsocketClient_OpenResult openResult` without `struct`) compiles as C
+ * and as C++. The misspellings in the error code names are part of the API.
  */
 #ifndef NET_WEBSOCKET_TYPE_H
 #define NET_WEBSOCKET_TYPE_H
@@ -55,6 +57,15 @@ struct OH_NetStack_WebsocketClient_RequestOptions {
 
 struct OH_NetStack_WebsocketClient;
 
+/* The struct names as type names (C needs them; C++ has them already). */
+typedef struct OH_NetStack_WebsocketClient_CloseResult OH_NetStack_WebsocketClient_CloseResult;
+typedef struct OH_NetStack_WebsocketClient_CloseOption OH_NetStack_WebsocketClient_CloseOption;
+typedef struct OH_NetStack_WebsocketClient_ErrorResult OH_NetStack_WebsocketClient_ErrorResult;
+typedef struct OH_NetStack_WebsocketClient_OpenResult OH_NetStack_WebsocketClient_OpenResult;
+typedef struct OH_NetStack_WebsocketClient_Slist OH_NetStack_WebsocketClient_Slist;
+typedef struct OH_NetStack_WebsocketClient_RequestOptions OH_NetStack_WebsocketClient_RequestOptions;
+typedef struct OH_NetStack_WebsocketClient OH_NetStack_WebsocketClient;
+
 typedef void (*OH_NetStack_WebsocketClient_OnOpenCallback)(struct OH_NetStack_WebsocketClient *client,
                                                            struct OH_NetStack_WebsocketClient_OpenResult openResult);
 /** data is valid only during the call; one call per complete message. */
@@ -96,7 +107,7 @@ typedef enum OH_Websocket_ErrCode {
     WEBSOCKET_ERROR_HAVE_NO_CONNECT_CONTEXT = (E_BASE + 18)
 } OH_Websocket_ErrCode;
 
-/* ---- The released names (API 11): same layouts, same values. ---- */
+/* ---- The released API 11 names: same layouts, same values. ---- */
 
 /* Distinct structs with the same layouts as the draft names' (some field names changed:
  * fieldName, requestOptions). */
@@ -132,6 +143,7 @@ typedef struct WebSocket_OpenResult {
 } WebSocket_OpenResult;
 
 struct WebSocket;
+typedef struct WebSocket WebSocket;
 typedef void (*WebSocket_OnOpenCallback)(struct WebSocket *client, WebSocket_OpenResult openResult);
 typedef void (*WebSocket_OnMessageCallback)(struct WebSocket *client, char *data, uint32_t length);
 typedef void (*WebSocket_OnErrorCallback)(struct WebSocket *client, WebSocket_ErrorResult errorResult);

@@ -3,7 +3,7 @@
 // reasons over 123 bytes, invalid UTF-8 reasons and reserved codes fail the connection).
 import { describe, expect } from 'vitest';
 import { WAIT_MS, binary, details, hex, payload, text, useHarness, verdictCleanClose, verdictFail } from './harness';
-import { closePayload, frame } from './raw-server';
+import { closePayload, frame, sleep } from './raw-server';
 
 const h = useHarness();
 
@@ -45,6 +45,31 @@ describe('7.1 data after close', () => {
   h.test('7.1.6 two close frames: the second is ignored', async () => {
     const { conn, client } = await h.open();
     await conn.write(Buffer.concat([frame.close(1000), frame.close(1001, 'second')]));
+    await verdictCleanClose(conn, client, {}, 1000, '', { closeAlreadySent: true });
+  });
+
+  // Nothing after the close frame is parsed: malformed bytes there must not fail the
+  // connection (the client dropped TCP without answering the close).
+  const malformed: Array<[string, Buffer]> = [
+    ['a 126-byte ping', frame.raw({ opcode: 0x9, payload: payload(126) })],
+    ['a reserved opcode', frame.raw({ opcode: 0x3, payload: 'x' })],
+    ['invalid UTF-8 text', frame.text(hex('cebae1bdb9cf83cebcceb5eda080'))],
+    ['a masked frame', frame.text('masked', { mask: true })],
+    ['a continuation with nothing to continue', frame.cont('orphan')],
+    ['garbage bytes', hex('ffffffffffffffffffff')],
+  ];
+  malformed.forEach(([what, bytes], i) => {
+    h.test(`7.1.${i + 7} close, then ${what} in the same write: ignored, the close is answered`, async () => {
+      const { conn, client } = await h.open();
+      await conn.write(Buffer.concat([frame.close(1000), bytes]));
+      await verdictCleanClose(conn, client, {}, 1000, '', { closeAlreadySent: true });
+    });
+  });
+
+  h.test(`7.1.${malformed.length + 7} close, then a 126-byte ping in a later write: ignored`, async () => {
+    const { conn, client } = await h.open();
+    await conn.write(frame.close(1000));
+    await conn.write(frame.raw({ opcode: 0x9, payload: payload(126) }));
     await verdictCleanClose(conn, client, {}, 1000, '', { closeAlreadySent: true });
   });
 });
@@ -150,5 +175,30 @@ describe('7.10 abnormal closure', () => {
     const ev = client.first('close');
     expect({ echoes: conn.messages.length, clientClose: ev ? { code: ev.code, wasClean: ev.wasClean } : 'no close event' }, details(conn, client))
       .toEqual({ echoes: 1, clientClose: { code: 1006, wasClean: false } });
+  });
+
+  // The server completes the upgrade, breaks the protocol in the same write (with more bytes
+  // after the violation) and resets TCP 0-3 ms later. The client hung at 100% CPU in 10-30%
+  // of such attempts, never reporting the end (patches/lws/0022): repeat each case.
+  const violations: Array<[string, Buffer]> = [
+    ['a 126-byte ping', frame.raw({ opcode: 0x9, payload: payload(126) })],
+    ['invalid UTF-8', frame.text(hex('616263fffe64'))],
+    ['a 1-byte close payload', frame.raw({ opcode: 0x8, payload: hex('03') })],
+  ];
+  violations.forEach(([what, violation], i) => {
+    h.test(`7.10.${i + 2} ${what} right after the 101, then a TCP reset: the connection ends once (40 attempts)`, async () => {
+      const outcomes: string[] = [];
+      for (let attempt = 0; attempt < 40; attempt++) {
+        const trailing = Buffer.concat([violation, frame.text('after the violation'), frame.ping('p')]);
+        const { connection, client } = h.start({ echo: true }, { trailing });
+        const conn = await connection;
+        await sleep(attempt % 4);
+        conn.reset();
+        await client.until(() => client.closed, WAIT_MS);
+        await sleep(20);  // a second close event would show by now
+        outcomes.push(`${client.of('close').length} close event(s)${client.of('message').length ? ', a message delivered' : ''}`);
+      }
+      expect(outcomes.filter((o) => o !== '1 close event(s)')).toEqual([]);
+    }, 60000);
   });
 });

@@ -384,6 +384,35 @@ describe('D3 violations and limits', () => {
     await verdictFail(conn, client, 1007);
   });
 
+  // Text sent UNCOMPRESSED (RSV1 clear) on a connection that negotiated permessage-deflate
+  // took another path through lws, which did not check the end of the message: "abc" and
+  // a truncated sequence were delivered as "abc\uFFFD".
+  const truncatedPlain: Array<[string, Buffer[]]> = [
+    ['an uncompressed text ending inside a UTF-8 sequence', [frame.text(hex('61 62 63 e2 82'))]],
+    ['an uncompressed text ending after the first byte of a 4-byte sequence', [frame.text(hex('61 62 63 f0'))]],
+    ['an uncompressed text in two fragments, the last one ending inside a sequence', [frame.text('abc', { fin: false }), frame.cont(hex('64 e2 82'))]],
+  ];
+  truncatedPlain.forEach(([name, frames], i) => {
+    h.test(`D3.${i + 20} ${name}: fail (1007), nothing delivered`, async () => {
+      const { conn, client } = await openDeflate();
+      await conn.write(Buffer.concat([frame.text(conn.compress('valid first'), COMPRESSED), frame.text('plain valid'), ...frames]));
+      await verdictFail(conn, client, 1007, { echoes: [text('valid first'), text('plain valid')] });
+    });
+  });
+
+  // A huge declared length is over the limit from the frame's header on, compressed or not
+  // (it failed later, as invalid UTF-8 or bad DEFLATE data: 1007). DEFLATE never grows data
+  // by more than a small fraction, so a compressed frame that long cannot fit either.
+  // The few payload bytes that follow are invalid (UTF-8, DEFLATE): the header alone decides.
+  const hugeDeclared: Array<[string, number]> = [['an uncompressed', 0], ['a compressed', 4]];
+  hugeDeclared.forEach(([name, rsv], i) => {
+    h.test(`D3.${i + 23} ${name} text declaring 2^40 bytes (a 64-bit length): 1009 + OH 1012`, async () => {
+      const { conn, client } = await openDeflate();
+      await conn.write(encodeFrame({ opcode: Op.TEXT, payload: hex('07 ff ff fe'), rsv, declaredLength64: BigInt(2) ** BigInt(40) }));
+      await verdictTooBig(conn, client, `${name} text declaring 2^40 bytes`);
+    });
+  });
+
   /** The limit applies to the INFLATED size: close 1009 and the OH error 1012 (as F3 of features). */
   const overLimit = async (name: string, build: (conn: RawConnection) => Buffer) => {
     const { conn, client } = await openDeflate('permessage-deflate', deflating({ maxPayload: 64 * KiB }));
@@ -476,7 +505,7 @@ describe('D4 what the client sends', () => {
     client.send(big, false);
     await conn.writeEach([frame.ping('p1'), frame.ping('p2'), frame.ping('p3')], 1);
     client.send('after', false);
-    await verdictCleanClose(conn, client, { echoes: [text(big), text('after')], pongs: ['p1', 'p2', 'p3'], lastPongOnly: true });
+    await verdictCleanClose(conn, client, { echoes: [text(big), text('after')], pongs: ['p1', 'p2', 'p3'] });
   }, 30000);
 
   h.test('D4.5 a ping while a 16 MiB message is compressed into a full socket: the pong goes out between its frames', async (ctx) => {

@@ -5,7 +5,7 @@
 // the TCP connection itself.
 import { describe, expect } from 'vitest';
 import { WAIT_MS, details, text, useHarness, verdictCleanClose, verdictHandshakeFail } from './harness';
-import { acceptKeyFor, frame, type HandshakeReply } from './raw-server';
+import { acceptKeyFor, frame, type HandshakeReply, type UpgradeRequest } from './raw-server';
 
 const h = useHarness();
 
@@ -86,6 +86,23 @@ describe('8.2 invalid 101 responses: fail', () => {
       ctx.skip('the client offers permessage-deflate');
     }
     await verdictHandshakeFail(conn, client);
+  });
+
+  // RFC 6455 4.1: the answer must be an HTTP/1.1 response (lws took HTTP/1.0, and with
+  // permessage-deflate accepted after it compressed messages then failed as "too big").
+  const http10 = (extensions?: string) => (req: UpgradeRequest): HandshakeReply => ({
+    raw: `HTTP/1.0 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n`
+      + `Sec-WebSocket-Accept: ${acceptKeyFor(req.headers['sec-websocket-key'] ?? '')}\r\n`
+      + `${extensions ? `Sec-WebSocket-Extensions: ${extensions}\r\n` : ''}\r\n`,
+  });
+  h.test(`8.2.${cases.length + 2} an otherwise valid 101 in HTTP/1.0`, async () => {
+    const { connection, client } = h.start({ echo: true }, http10());
+    await verdictHandshakeFail(await connection, client);
+  });
+
+  h.test(`8.2.${cases.length + 3} an otherwise valid 101 in HTTP/1.0 accepting permessage-deflate`, async () => {
+    const { connection, client } = h.start({ echo: true, perMessageDeflate: 'permessage-deflate; client_max_window_bits' }, http10('permessage-deflate'));
+    await verdictHandshakeFail(await connection, client);
   });
 });
 

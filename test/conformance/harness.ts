@@ -48,10 +48,9 @@ function normalizedTcp(conn: RawConnection): string {
 export interface Expectation {
   /** Messages the client must echo, in order (before any close). */
   echoes?: Msg[];
-  /** Pongs the client must send, in order (their payloads). */
+  /** Pongs the client must send, in order (their payloads): one for every ping, strictly
+   *  (RFC 6455 5.5.3 would allow answering only the most recent of several). */
   pongs?: Array<Buffer | string>;
-  /** Accept a pong for only the most recent of several pings (RFC 6455 5.5.3). */
-  lastPongOnly?: boolean;
   /** An expected message that reached the application (message event) but whose echo did
    *  not go out, because the connection was already closing, counts as handled. Always on
    *  for verdictFail: the client may fail the connection on a later frame of the same read
@@ -78,26 +77,15 @@ function messageObservation(conn: RawConnection, client: ClientUnderTest, exp: E
 async function settle(conn: RawConnection, exp: Expectation, waitMs = WAIT_MS): Promise<void> {
   const echoes = exp.echoes?.length ?? 0;
   const pongs = exp.pongs?.length ?? 0;
-  const last = pongs ? describePayload(exp.pongs![pongs - 1]) : '';
-  // With lastPongOnly, wait for the pong of the LAST ping (earlier ones may be skipped).
-  const pongsDone = () => (exp.lastPongOnly
-    ? pongs === 0 || conn.pongs.some((p) => describePayload(p.payload) === last)
-    : conn.pongs.length >= pongs);
-  await conn.until(() => conn.closeFrame !== null || !conn.tcpOpen || (conn.messages.length >= echoes && pongsDone()), waitMs);
+  await conn.until(() => conn.closeFrame !== null || !conn.tcpOpen || (conn.messages.length >= echoes && conn.pongs.length >= pongs), waitMs);
 }
 
-function pongObservation(conn: RawConnection, exp: Expectation): string[] {
-  const got = conn.pongs.map((p) => describePayload(p.payload));
-  if (exp.lastPongOnly && exp.pongs && exp.pongs.length && got.length >= 1) {
-    // Any subset is allowed as long as the last ping was answered: report just that one.
-    return got[got.length - 1] === describePayload(exp.pongs[exp.pongs.length - 1]) ? [got[got.length - 1]] : got;
-  }
-  return got;
+function pongObservation(conn: RawConnection): string[] {
+  return conn.pongs.map((p) => describePayload(p.payload));
 }
 
 function expectedPongs(exp: Expectation): string[] {
-  const list = (exp.pongs ?? []).map(describePayload);
-  return exp.lastPongOnly ? list.slice(-1) : list;
+  return (exp.pongs ?? []).map(describePayload);
 }
 
 /**
@@ -123,7 +111,7 @@ export async function verdictCleanClose(
   const acceptable = closeCode === null ? [null, 1000] : [closeCode, 1000];
   const observed = {
     echoes: messageObservation(conn, client, exp, exp.deliveredSuffices ?? false),
-    pongs: pongObservation(conn, exp),
+    pongs: pongObservation(conn),
     closeReply: replied === null ? 'no close frame' : acceptable.includes(replied.code) ? 'close echoed' : `close frame with code ${replied.code}`,
     clientClose: closeEvent ? { code: closeEvent.code, reason: closeEvent.reason, wasClean: closeEvent.wasClean } : 'no close event',
     violations: conn.violations,
@@ -149,7 +137,7 @@ export async function verdictFail(conn: RawConnection, client: ClientUnderTest, 
   await client.until(() => client.closed, conn.tcpOpen ? 10 : 500);
   const observed = {
     echoes: messageObservation(conn, client, exp, true),
-    pongs: pongObservation(conn, exp),
+    pongs: pongObservation(conn),
     closeCode: conn.closeFrame === null ? 'no close frame'
       : conn.closeFrame.code === null ? 'close frame without a code'
       : codes.includes(conn.closeFrame.code) ? codes.join(' or ') : conn.closeFrame.code,

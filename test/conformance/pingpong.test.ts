@@ -1,9 +1,10 @@
-// Conformance, section 2: pings and pongs. A ping is answered with a pong carrying the same
-// payload; a ping of 126 bytes (control frames carry at most 125) fails the connection;
+// Conformance, section 2: pings and pongs. Every ping is answered with a pong carrying the
+// same payload, in order, before any data frame the application sends after the ping
+// arrived; a ping of 126 bytes (control frames carry at most 125) fails the connection;
 // unsolicited pongs are ignored.
-import { describe } from 'vitest';
-import { payload, text, useHarness, verdictCleanClose, verdictFail } from './harness';
-import { frame } from './raw-server';
+import { describe, expect } from 'vitest';
+import { details, payload, text, useHarness, verdictCleanClose, verdictFail } from './harness';
+import { frame, opcodeName, sleep, type RawConnection } from './raw-server';
 
 const h = useHarness();
 
@@ -65,18 +66,20 @@ describe('2 ping/pong', () => {
     await verdictCleanClose(conn, client, { pongs: ['ping payload'] });
   });
 
-  h.test('2.10 10 pings in one write: answered (at least the last one, RFC 6455 5.5.3)', async () => {
+  // RFC 6455 5.5.3 lets a client answer only the most recent of several pings; the strictest
+  // peers expect a pong for every ping, in order, and so does this suite.
+  h.test('2.10 10 pings in one write: each answered, in order', async () => {
     const { conn, client } = await h.open();
     const payloads = Array.from({ length: 10 }, (_, i) => `payload-${i}`);
     await conn.write(Buffer.concat(payloads.map((p) => frame.ping(p))));
-    await verdictCleanClose(conn, client, { pongs: payloads, lastPongOnly: true });
+    await verdictCleanClose(conn, client, { pongs: payloads });
   });
 
-  h.test('2.11 10 pings written 1 byte at a time: answered (at least the last one)', async () => {
+  h.test('2.11 10 pings written 1 byte at a time: each answered, in order', async () => {
     const { conn, client } = await h.open();
     const payloads = Array.from({ length: 10 }, (_, i) => `payload-${i}`);
     await conn.writeChopped(Buffer.concat(payloads.map((p) => frame.ping(p))), 1, 0);
-    await verdictCleanClose(conn, client, { pongs: payloads, lastPongOnly: true });
+    await verdictCleanClose(conn, client, { pongs: payloads });
   });
 
   h.test('2.12 ping with a 16-bit length form of 125 bytes (a control frame with extended length): fail (1002)', async () => {
@@ -86,4 +89,41 @@ describe('2 ping/pong', () => {
     await conn.write(frame.raw({ opcode: 0x9, payload: payload(125), lengthForm: 16 }));
     await verdictFail(conn, client, 1002);
   });
+
+  h.test('2.13 200 pings of 125 bytes in one write, then a message: 200 pongs in order, then the echo', async () => {
+    const { conn, client } = await h.open();
+    const payloads = Array.from({ length: 200 }, (_, i) => Buffer.concat([Buffer.from(`ping-${i}-`), payload(125)]).subarray(0, 125));
+    await conn.write(Buffer.concat([...payloads.map((p) => frame.ping(p)), frame.text('after the pings')]));
+    await verdictCleanClose(conn, client, { pongs: payloads, echoes: [text('after the pings')] });
+    expect(sentOrder(conn), details(conn, client)).toEqual([...payloads.map(() => 'pong'), 'text', 'close']);
+  });
+
+  // A ping is answered before any data frame the application sends after the ping arrived:
+  // the echo of a message whose last fragment came after the ping must follow the pong.
+  const pingInsideMessage: Array<[string, (conn: RawConnection) => Promise<void>]> = [
+    ['the tail of a fragmented text, a ping and its last fragment in one write', async (conn) => {
+      await conn.write(frame.text('frag1-', { fin: false }));
+      await sleep(20);
+      await conn.write(Buffer.concat([frame.cont('frag2-', { fin: false }), frame.ping('p'), frame.cont('frag3')]));
+    }],
+    ['a whole fragmented text with a ping before its last fragment, in one write', async (conn) => {
+      await conn.write(Buffer.concat([frame.text('frag1-', { fin: false }), frame.cont('frag2-', { fin: false }), frame.ping('p'), frame.cont('frag3')]));
+    }],
+    ['the same, written 1 byte at a time', async (conn) => {
+      await conn.writeChopped(Buffer.concat([frame.text('frag1-', { fin: false }), frame.cont('frag2-', { fin: false }), frame.ping('p'), frame.cont('frag3')]), 1, 0);
+    }],
+  ];
+  pingInsideMessage.forEach(([what, send], i) => {
+    h.test(`2.${i + 14} ${what}: the pong goes before the echo`, async () => {
+      const { conn, client } = await h.open();
+      await send(conn);
+      await verdictCleanClose(conn, client, { pongs: ['p'], echoes: [text('frag1-frag2-frag3')] });
+      expect(sentOrder(conn), details(conn, client)).toEqual(['pong', 'text', 'close']);
+    });
+  });
 });
+
+/** The opcodes of the frames the client sent, in order. */
+function sentOrder(conn: RawConnection): string[] {
+  return conn.frames.map((f) => opcodeName(f.opcode));
+}

@@ -661,6 +661,13 @@ export class RawConnection {
     this.socket.destroy();
   }
 
+  /** Resets the TCP connection from the server (RST instead of FIN). */
+  reset(): void {
+    if (this.tcp === 'open') this.setTcp('closed by server');
+    this.serverClosed = true;
+    this.socket.resetAndDestroy();
+  }
+
   // ---- observation helpers -------------------------------------------------------------
 
   /** Data frames (text/binary/continuation) received from the client since frame index `from`. */

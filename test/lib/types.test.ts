@@ -35,8 +35,10 @@ function typeChecks(): void {
   ws.send('x', { binary: true }, (err) => { expectTypeOf(err).toEqualTypeOf<Error | undefined>(); });
   // @ts-expect-error numbers are not send() data
   ws.send(1);
+  ws.on('upgrade', (response) => { expectTypeOf(response.statusCode).toEqualTypeOf<number | undefined>(); });
+  ws.on('unexpected-response', (request, response) => { void request.abort; void response.headers; });
   // @ts-expect-error not an event of on()
-  ws.on('upgrade', () => undefined);
+  ws.on('no-such-event', () => undefined);
   // @ts-expect-error binaryType is an enum
   ws.binaryType = 'fragments';
 

@@ -116,7 +116,8 @@ describe('constructor validation (synchronous DOMException SyntaxError)', () => 
     expect(() => new WebSocket(server.url, [], { maxPayload: -1 })).toThrow(RangeError);
     expect(() => new WebSocket(server.url, [], { handshakeTimeout: 1.5 })).toThrow(RangeError);
     expect(() => new WebSocket(server.url, [], { rejectUnauthorized: 'no' as unknown as boolean })).toThrow(TypeError);
-    expect(() => new WebSocket(server.url, [], { followRedirects: true } as never)).toThrow(/followRedirects.*not supported/);
+    expect(() => new WebSocket(server.url, [], { followRedirects: 'yes' } as never)).toThrow(/followRedirects must be true or false/);
+    expect(() => new WebSocket(server.url, [], { noSuchOption: true } as never)).toThrow(/noSuchOption.*not supported/);
     expect(() => new WebSocket(server.url, [], { perMessageDeflate: { serverMaxWindowBits: 16 } })).toThrow(RangeError);
     expect(() => new WebSocket(server.url, [], { perMessageDeflate: { level: 9 } as never })).toThrow(/level.*not supported/);
     expect(() => new WebSocket(server.url, [], { ca: 'not pem' })).toThrow(/PEM/);
@@ -163,14 +164,14 @@ describe('lifecycle and event order', () => {
     expect([close.code, close.reason, close.wasClean]).toEqual([4321, 'server says bye', true]);
   });
 
-  test('close() without arguments: the server sees 1000 (lws cannot send a close frame without a code)', async () => {
+  test('close() without arguments: a close frame without a status code; the server sees 1005', async () => {
     const ws = make(server.url);
     const log = await opened(ws);
     const conn = server.connections.at(-1)!;
     ws.close();
     await log.waitFor('close');
-    expect(await conn.closed).toEqual({ code: 1000, reason: '' });
-    expect(log.of('close')[0]).toMatchObject({ code: 1000, wasClean: true });
+    expect(await conn.closed).toEqual({ code: 1005, reason: '' });
+    expect(log.of('close')[0]).toMatchObject({ code: 1005, wasClean: true });
   });
 
   test('close(undefined, reason) closes with 1000 and the reason', async () => {

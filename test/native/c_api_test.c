@@ -1,11 +1,12 @@
 /*
  * c_api_test.c - tests of libnet_websocket.so through its public header only.
  *
- * Usage: c_api_test ws://127.0.0.1:PORT [ws://127.0.0.1:REFUSED_PORT]
+ * Usage: c_api_test ws://127.0.0.1:PORT [ws://127.0.0.1:REFUSED_PORT [ws://127.0.0.1:HOSTILE_PORT]]
  *   argv[1]: a WebSocket echo server (test/native/run-c-tests.mjs starts one). Besides
  *            echoing, it answers the text "__headers__" with the upgrade request's headers
  *            as JSON, and on "__close__" closes with 4001 "server-bye".
  *   argv[2]: optional, a URL whose port refuses connections.
+ *   argv[3]: optional, a server that answers the upgrade, breaks the protocol and resets TCP.
  * Prints "ok - ..." / "not ok - ..." per check, then "N passed, M failed"; exits 1 on any
  * failure. Callbacks come from the library's thread: every wait is on a condition variable
  * with a bounded deadline.
@@ -686,6 +687,49 @@ static void test_destroy_during_handshake(void) {
           "destroy during handshake: no callback after Destroy");
 }
 
+/* A server that completes the upgrade, breaks the protocol and resets TCP at once (argv[3],
+ * run-c-tests.mjs): every attempt must end with one terminal callback (onClose, or onError
+ * before open), or, when the attempt destroys the client right after open, Destroy must end it.
+ * The connection hung at 100% CPU in 10-30% of such attempts (patches/lws/0022). */
+static const char *hostile_url;
+static int p_hostile_done(void) { return ev.closes > 0 || (ev.errors > 0 && ev.opens == 0) || ev.destroyed; }
+static int p_opened_or_done(void) { return ev.opens > 0 || p_hostile_done(); }
+
+static void test_hostile_reset(void) {
+    if (hostile_url == NULL) {
+        printf("# skipped: hostile-reset loop (no third argument)\n");
+        return;
+    }
+    enum { ATTEMPTS = 200 };
+    int hangs = 0, double_ends = 0, late_callbacks = 0, bad_destroy = 0;
+    char url[512];
+    for (int i = 0; i < ATTEMPTS; i++) {
+        struct OH_NetStack_WebsocketClient *c = construct_draft();
+        if (c == NULL) {
+            hangs++;
+            continue;
+        }
+        int destroy_after_open = i % 2 == 1;
+        reset_events(c, DESTROY_NOWHERE);
+        snprintf(url, sizeof url, "%s/%d", hostile_url, i);
+        if (OH_NetStack_WebSocketClient_Connect(c, url, c->RequestOptions) != Websocket_OK) bad_destroy++;
+        int ended = wait_for(destroy_after_open ? p_opened_or_done : p_hostile_done);
+        if (!ended) hangs++;
+        int rc = OH_NetStack_WebsocketClient_Destroy(c);
+        pthread_mutex_lock(&ev.mu);
+        int ends = ev.closes + (ev.opens == 0 ? ev.errors : 0);
+        if (ends > 1) double_ends++;
+        ev.destroyed = 1;
+        pthread_mutex_unlock(&ev.mu);
+        if (rc != Websocket_OK) bad_destroy++;
+        if (i == ATTEMPTS - 1) pause_ms(300);
+        if (snapshot_int(&ev.callbacks_after_destroy) != 0) late_callbacks++;
+    }
+    check(hangs == 0 && double_ends == 0 && late_callbacks == 0 && bad_destroy == 0,
+          "hostile reset: %d attempts each end once (hangs %d, double ends %d, callbacks after Destroy %d, failed calls %d)",
+          ATTEMPTS, hangs, double_ends, late_callbacks, bad_destroy);
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         fprintf(stderr, "usage: %s ws://127.0.0.1:PORT [ws://127.0.0.1:REFUSED_PORT]\n", argv[0]);
@@ -693,6 +737,7 @@ int main(int argc, char **argv) {
     }
     echo_url = argv[1];
     refused_url = argc > 2 ? argv[2] : NULL;
+    hostile_url = argc > 3 ? argv[3] : NULL;
     setvbuf(stdout, NULL, _IOLBF, 0);
 
     check(1, "the enum values of both generations match the header (compile-time checks)");
@@ -710,6 +755,7 @@ int main(int argc, char **argv) {
     test_refused();
     test_destroy_while_open();
     test_destroy_during_handshake();
+    test_hostile_reset();
 
     reset_events(NULL, DESTROY_NOWHERE);
     printf("%d passed, %d failed\n", passed, failed);

@@ -5,7 +5,8 @@
 // (PKG_CONFIG_PATH=<prefix>/lib/pkgconfig) and run against a local `ws` echo server, with
 // the URL on its command line. draft_names is linked with an rpath; released_names without one
 // and run with LD_LIBRARY_PATH (the two ways the README gives). The server checks the
-// extra header each example sends. Ends with "N passed, M failed".
+// extra header each example sends. test/native/doc_style.c is built as C11 and as C++17 and
+// run too. Ends with "N passed, M failed".
 // Usage: node test/native/run-c-examples.mjs   (after scripts/build-clib.sh; it is incremental)
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -86,6 +87,33 @@ try {
       `exit ${code}\n${out}`);
     check(seenHeaders.length === headersBefore + 1 && seenHeaders[headersBefore] === name,
       `${name}: the server saw X-Example: ${name}`, `headers seen: ${JSON.stringify(seenHeaders)}`);
+  }
+  // test/native/doc-style/doc_style.c (its own folder: test/native/*.c is c_api_test): callbacks declared with the bare type names, as OpenHarmony's
+  // documentation and unit tests write them, for both generations of names: the same file
+  // must build as C11 and as C++17 against the installed headers, and echo with each.
+  const docStyle = path.join(root, 'test', 'native', 'doc-style', 'doc_style.c');
+  for (const [lang, compiler] of [['C11', 'cc -std=c11 -x c'], ['C++17', 'c++ -std=c++17 -x c++']]) {
+    const exe = path.join(tmp, lang === 'C11' ? 'doc_style_c' : 'doc_style_cpp');
+    const cmd = `${compiler} -Wall -Wextra -Werror "${docStyle}" -x none -o "${exe}" $(pkg-config --cflags --libs net_websocket)`;
+    let built = true;
+    try {
+      execFileSync('sh', ['-c', cmd], { env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (e) {
+      built = false;
+      check(false, `doc_style.c as ${lang}: ${cmd}`, `${e.stdout}${e.stderr}`);
+    }
+    if (!built) continue;
+    check(true, `doc_style.c builds as ${lang} (bare OH_NetStack_* and WebSocket_* type names)`);
+    const { code, out } = await new Promise((resolve) => {
+      const child = spawn(exe, [url], { env: { ...process.env, LD_LIBRARY_PATH: libdir }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d) => { out += d; });
+      child.stderr.on('data', (d) => { out += d; });
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30000);
+      child.on('close', (c, s) => { clearTimeout(timer); resolve({ code: s ? s : c, out }); });
+    });
+    check(code === 0 && out.includes('draft: message draft names') && out.includes('released: message released names') &&
+      out.includes('doc_style: ok'), `doc_style (${lang}): echo and close with both generations of names`, `exit ${code}\n${out}`);
   }
   for (const c of wss.clients) c.terminate();
   await new Promise((resolve) => wss.close(resolve));

@@ -1,0 +1,3 @@
+def main(request, response):
+    headers = [('Location', '/echo')]
+    return (301, "moved"), headers, ''
