@@ -5,7 +5,8 @@
 // connect's stall). wss:// trusts its self-signed server through NODE_EXTRA_CA_CERTS, so
 // the default trust store (Node's roots + that file) is what gets loaded.
 //
-// Usage: node bench/first-connect-stall.mjs [--runs N] [--client ours|ws]
+// Usage: node bench/first-connect-stall.mjs [--runs N] [--client ours,ws] [--package DIR]
+// (--package: measure the built checkout at DIR instead of this one, e.g. for a before/after).
 // Prints one line per case: the largest loop delay of each run, then median and max.
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -21,6 +22,7 @@ const arg = (name, fallback) => {
 };
 const runs = Number(arg('--runs', '7'));
 const clients = arg('--client', 'ours,ws').split(',');
+const packageDir = path.resolve(arg('--package', path.join(here, '..')));
 
 if (process.argv[2] === '--measure') {
   await measure(process.argv[3], process.argv[4], process.argv[5]);
@@ -46,14 +48,14 @@ async function main() {
     server.on('exit', () => reject(new Error('the server exited')));
   });
   try {
-    console.log(`node ${process.version}, ${os.cpus().length} CPUs, ${runs} fresh processes per case; ` +
+    console.log(`${packageDir}: node ${process.version}, ${os.cpus().length} CPUs, load ${os.loadavg()[0].toFixed(2)}, ${runs} fresh processes per case; ` +
       'largest event-loop delay (ms) from connect() to closed:');
     for (const client of clients) {
       for (const scheme of ['ws', 'wss']) {
         const url = `${scheme}://127.0.0.1:${ports[scheme]}/`;
         const samples = [];
         for (let i = 0; i < runs; i++) {
-          const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--measure', client, url, here], {
+          const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), '--measure', client, url, packageDir], {
             env: { ...process.env, NODE_EXTRA_CA_CERTS: cert }, encoding: 'utf8',
           });
           if (child.status !== 0) throw new Error(`${client} ${url}: ${child.stderr}`);
@@ -72,12 +74,12 @@ async function main() {
 }
 
 // In the child: one first connection, the loop's largest delay meanwhile, in ms, on stdout.
-async function measure(client, url, benchDir) {
+async function measure(client, url, packageRoot) {
   const { monitorEventLoopDelay } = await import('node:perf_hooks');
   const { setTimeout: sleep } = await import('node:timers/promises');
   let connectAndClose;
   if (client === 'ours') {
-    const { connect } = await import(path.join(benchDir, '..', 'dist', 'index.js'));
+    const { connect } = await import(path.join(packageRoot, 'dist', 'index.js'));
     connectAndClose = async () => {
       const socket = await connect(url);
       await socket.close(1000);

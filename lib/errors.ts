@@ -282,7 +282,7 @@ function connectAdvice(failure: EngineConnectFailure, url: string): string {
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return 'Connect with a name the certificate was issued for, or set servername to one.';
   if (NOT_TLS.has(code)) return 'The server does not speak TLS there: if it is a plain WebSocket server, use a ws:// URL.';
   if (step === 'tls') return 'Check the TLS settings (ca, cert, key, servername) and that the server serves TLS there.';
-  if (step === 'handshake' && !code) return 'Check the subprotocols and options you offer, and that the server speaks WebSocket.';
+  if (step === 'handshake' && !code) return 'Check that the server speaks WebSocket there and accepts what you offer (subprotocols, extensions).';
   if (step === 'setup') return '';  // the description names the setting
   return 'Check that the server runs and that the URL is right.';
 }

@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 // netstack-websocket: a WebSocket client for Node.js on libwebsockets, with three faces
 // over one engine:
 //  - `WebSocket`: the WHATWG class (a drop-in for Node's global WebSocket and common `ws` use);

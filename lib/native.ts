@@ -1,3 +1,4 @@
+/// <reference types="node" preserve="true" />
 // The OpenHarmony NetStack WebSocket client C API, one to one in JavaScript.
 // Every function returns the number the C function would return.
 import { addon, forEachBatchedMessage, type NativeSlist } from './binding';

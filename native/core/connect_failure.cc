@@ -169,6 +169,14 @@ void SetCertificateError(ConnectFailure* failure, X509_STORE_CTX* ctx, const std
     }
     return;
   }
+  STACK_OF(X509)* chain = X509_STORE_CTX_get0_chain(ctx);
+  if (error == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY && X509_STORE_CTX_get_error_depth(ctx) == 0 &&
+      (!chain || sk_X509_num(chain) <= 1)) {
+    // A lone certificate of an unknown issuer. Verification stops at its first error here;
+    // OpenSSL would go on to report the leaf's signature as unverifiable, and Node's tls,
+    // which lets it go on, reports that last verdict: use the same.
+    error = X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE;
+  }
   failure->code = CertificateErrorName(error);
   failure->reason = X509_verify_cert_error_string(error);
 }

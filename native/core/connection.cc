@@ -132,6 +132,7 @@ void Connection::AbortForShutdown() {
   SetState(State::kClosed);
   if (sink) sink->OnEngineShutdown();
   connector_.CancelLookup();
+  connector_.StopHandshakeTimer();  // its close callback releases the hold
   // lws_context_destroy closes the wsi; its WSI_DESTROY releases this connection.
   ReleaseIfDone();
 }

@@ -121,19 +121,14 @@ void Connector::LoadTrust() {
   const TlsProfile& tls = request_->vhost.tls;
   trust_ = engine_.LoadedTrust(tls);
   if (trust_) return;
-  // Parsed on the thread pool while the name is looked up: the loop never waits for it.
+  // Made ready off the loop while the name is looked up: the loop never waits for it.
   ++pending_preparations_;
   holds_.Set(Hold::kTrustStore, true);
-  bool queued = TrustStoreCache::Load(engine_.loop(), engine_.TrustPem(tls), [this](TrustStoreCache::Ready ready) {
+  engine_.LoadTrust(tls, [this](TrustStoreCache::Ready ready) {
     holds_.Set(Hold::kTrustStore, false);
-    if (ready) engine_.KeepTrust(request_->vhost.tls, ready);
     trust_ = std::move(ready);
     AfterPreparation();
   });
-  if (!queued) {  // VhostFor says it: no trusted certificates
-    holds_.Set(Hold::kTrustStore, false);
-    --pending_preparations_;
-  }
 }
 
 void Connector::AfterPreparation() {
@@ -374,7 +369,8 @@ void Connector::NoteConnectionError(lws* wsi, const void* in) {
   } else if (have_response_ && response_.status != 0 && response_.status != 101) {
     failure_.step = Step::kHandshake;
     SetReason("the server answered the handshake with HTTP " + std::to_string(response_.status) +
-              " instead of 101 Switching Protocols");
+              " instead of 101 Switching Protocols" +
+              (text == "problems parsing header" ? " (and its headers could not be parsed: over 4 KiB?)" : ""));
   } else if (text.rfind("Timed out waiting", 0) == 0) {
     SetTimedOut(&failure_, Engine::kLwsStepTimeoutSeconds * 1000);  // lws's own limit of a step
   } else if (failure_.step == Step::kConnect) {
@@ -391,7 +387,7 @@ void Connector::NoteConnectionError(lws* wsi, const void* in) {
   } else if (failure_.step == Step::kHandshake && ClosedBeforeAnswer(text)) {
     SetClosedByServer(&failure_);
   } else if (text == "problems parsing header") {
-    SetReason("the server's answer to the handshake is not HTTP");
+    SetReason("the server's answer to the handshake could not be parsed (not HTTP, or headers over 4 KiB)");
   } else {
     SetReason(text);
   }

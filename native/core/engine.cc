@@ -164,23 +164,39 @@ void Engine::LoadTrustStore(void* ssl_ctx_ptr) {
   if (profile_being_loaded_) profile_error_ = UseClientCertificate(ssl_ctx, *profile_being_loaded_);
 }
 
-const std::string& Engine::TrustPem(const TlsProfile& tls) {
-  if (!tls.ca.empty()) return tls.ca;
-  if (!default_trust_pem_asked_) {
-    default_trust_pem_asked_ = true;
-    if (config_.trusted_ca_pem) default_trust_pem_ = config_.trusted_ca_pem();
-  }
-  return default_trust_pem_;
-}
-
 TrustStoreCache::Ready Engine::LoadedTrust(const TlsProfile& tls) {
-  if (!tls.ca.empty()) return TrustStoreCache::Find(tls.ca);
-  if (!default_trust_) default_trust_ = TrustStoreCache::Find(TrustPem(tls));
-  return default_trust_;
+  return tls.ca.empty() ? default_trust_ : TrustStoreCache::Find(tls.ca);
 }
 
-void Engine::KeepTrust(const TlsProfile& tls, TrustStoreCache::Ready trust) {
-  if (tls.ca.empty() && !default_trust_) default_trust_ = std::move(trust);
+void Engine::LoadTrust(const TlsProfile& tls, std::function<void(TrustStoreCache::Ready)> done) {
+  if (!tls.ca.empty()) {
+    if (!TrustStoreCache::Load(loop_, tls.ca, done)) Defer([done] { done(nullptr); });
+    return;
+  }
+  default_trust_waiters_.push_back(std::move(done));
+  if (default_trust_loading_) return;
+  default_trust_loading_ = true;
+  // Every waiter is told, also while the engine shuts down (each holds its connection).
+  auto parsed = [this](TrustStoreCache::Ready ready) {
+    default_trust_loading_ = false;
+    default_trust_ = ready;
+    std::vector<std::function<void(TrustStoreCache::Ready)>> waiters;
+    waiters.swap(default_trust_waiters_);
+    for (auto& waiter : waiters) waiter(ready);
+  };
+  auto with_pem = [this, parsed](std::string pem) {
+    TrustStoreCache::Ready known = TrustStoreCache::Find(pem);  // parsed already (another engine)
+    if (known) {
+      Defer([parsed, known] { parsed(known); });
+    } else if (!TrustStoreCache::Load(loop_, pem, parsed)) {
+      Defer([parsed] { parsed(nullptr); });
+    }
+  };
+  if (config_.trusted_ca_pem) {
+    config_.trusted_ca_pem(with_pem);
+  } else {
+    with_pem(std::string());
+  }
 }
 
 // A vhost made for one profile, and what lws keeps pointers to while it lives.

@@ -11,6 +11,7 @@
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "trust_store.h"
 #include "turn_batcher.h"
@@ -28,10 +29,11 @@ struct TlsProfile;
 struct VhostProfile;
 
 struct EngineConfig {
-  // PEM certificates trusted for wss:// (Node's store in the addon), asked for once, on the
-  // first wss:// connect without a `ca` of its own (inside that Connect call). Unset or
-  // empty: the OpenSSL default paths of the system (libnet_websocket.so).
-  std::function<std::string()> trusted_ca_pem;
+  // The PEM certificates trusted for wss:// (Node's store in the addon), asked for once, on
+  // the first wss:// connect without a `ca` of its own: call `done` with them, on the loop
+  // thread, later or at once. Unset, or an empty bundle: the OpenSSL default paths of the
+  // system (libnet_websocket.so).
+  std::function<void(std::function<void(std::string)> done)> trusted_ca_pem;
   // Let the loop exit while the engine only idles (the addon: Node must be able to exit).
   bool unref_idle_handles = false;
 };
@@ -77,13 +79,12 @@ class Engine {
   // lws made a client SSL_CTX (an SSL_CTX*): give it its trust store and client certificate.
   void LoadTrustStore(void* ssl_ctx);
 
-  // The PEM bundle a wss:// connection with these settings trusts: its `ca`, else the
-  // engine's default (EngineConfig::trusted_ca_pem, asked for on the first call).
-  const std::string& TrustPem(const TlsProfile& tls);
-  // The parsed trust store for these settings if it is ready, else nullptr (then
-  // TrustStoreCache::Load it off the loop and KeepTrust the result).
+  // The trust store of a wss:// connection with these settings (its `ca`, else the engine's
+  // default) if it is ready, else nullptr: then LoadTrust.
   TrustStoreCache::Ready LoadedTrust(const TlsProfile& tls);
-  void KeepTrust(const TlsProfile& tls, TrustStoreCache::Ready trust);
+  // Gets it ready off the loop thread (the default bundle is asked for once, parsed once)
+  // and calls done on the loop thread, never from inside this call (nullptr: no store).
+  void LoadTrust(const TlsProfile& tls, std::function<void(TrustStoreCache::Ready)> done);
 
   // The lws vhost for this profile: for wss://, its client SSL_CTX trusts `trust` and carries
   // the profile's client certificate; its extensions make the deflate offer (made once per
@@ -102,9 +103,9 @@ class Engine {
   const TlsProfile* profile_being_loaded_ = nullptr;  // set while lws builds a vhost's SSL_CTX
   const TrustStore* trust_being_loaded_ = nullptr;    // the trust store for that SSL_CTX
   std::string profile_error_;
-  std::string default_trust_pem_;
-  bool default_trust_pem_asked_ = false;
   TrustStoreCache::Ready default_trust_;  // parsed once; kept while the engine lives
+  bool default_trust_loading_ = false;
+  std::vector<std::function<void(TrustStoreCache::Ready)>> default_trust_waiters_;
   lws_context* context_ = nullptr;
   std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;
   bool shutting_down_ = false;

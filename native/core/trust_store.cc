@@ -8,19 +8,33 @@
 
 #include <atomic>
 #include <mutex>
+#include <system_error>
+#include <thread>
 #include <unordered_map>
+#include <vector>
+
+#if defined(__linux__)
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#elif defined(_WIN32)
+#include <windows.h>
+#endif
 
 namespace netstack {
 namespace {
 
-// One bundle of the cache: its text, and its store once parsed (exactly once, by whichever
-// thread-pool thread gets there first; the others wait on `parsed`).
+struct LoadRequest;
+
+// One bundle of the cache: its text, and its store once parsed (exactly once, by a thread of
+// its own). Under g_mutex: `parsing` and `waiting`; `store` is written before `ready`.
 struct TrustEntry {
   explicit TrustEntry(std::string text) : pem(std::move(text)) {}
   const std::string pem;
-  std::once_flag parsed;
-  std::shared_ptr<const TrustStore> store;  // written inside call_once
-  std::atomic<bool> ready{false};           // store is set (Find reads it without waiting)
+  std::shared_ptr<const TrustStore> store;
+  std::atomic<bool> ready{false};     // store is set (Find reads it without the lock)
+  bool parsing = false;
+  std::vector<LoadRequest*> waiting;  // told through their uv_async_t when it is ready
 };
 
 // Entries by the hash of their text; the text itself decides. An entry lives as long as a
@@ -53,11 +67,46 @@ TrustStoreCache::Ready ReadyOf(const std::shared_ptr<TrustEntry>& entry) {
   return entry->store ? TrustStoreCache::Ready(entry, entry->store.get()) : nullptr;
 }
 
-struct LoadWork {
-  uv_work_t req;
+// One Load() call: woken on its own loop (uv_async_send may come from any thread).
+struct LoadRequest {
+  uv_async_t wake;
   std::shared_ptr<TrustEntry> entry;
   std::function<void(TrustStoreCache::Ready)> done;
 };
+
+void OnWake(uv_async_t* handle) {
+  uv_close(reinterpret_cast<uv_handle_t*>(handle), [](uv_handle_t* closed) {
+    std::unique_ptr<LoadRequest> request(static_cast<LoadRequest*>(closed->data));
+    TrustStoreCache::Ready ready = request->entry->ready.load(std::memory_order_acquire) ? ReadyOf(request->entry) : nullptr;
+    auto done = std::move(request->done);
+    request.reset();
+    done(std::move(ready));
+  });
+}
+
+// Background work: below the loop threads in the scheduler's eyes, so that on a busy
+// machine the event loop keeps its CPU while the bundle is parsed (nice 10 still gets a
+// share: never starved, as SCHED_IDLE could be on a saturated machine).
+void LowerThisThreadsPriority() {
+#if defined(__linux__)
+  setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), 10);  // this thread only
+#elif defined(_WIN32)
+  SetThreadPriority(GetCurrentThread(), THREAD_PRIORITY_LOWEST);
+#endif
+}
+
+void ParseInBackground(std::shared_ptr<TrustEntry> entry) {
+  LowerThisThreadsPriority();
+  entry->store = TrustStore::Parse(entry->pem);
+  std::vector<LoadRequest*> waiting;
+  {
+    std::lock_guard<std::mutex> lock(g_mutex);
+    entry->ready.store(true, std::memory_order_release);
+    entry->parsing = false;
+    waiting.swap(entry->waiting);
+  }
+  for (LoadRequest* request : waiting) uv_async_send(&request->wake);
+}
 
 }  // namespace
 
@@ -103,37 +152,35 @@ TrustStoreCache::Ready TrustStoreCache::Find(const std::string& pem) {
 
 bool TrustStoreCache::Load(uv_loop_t* loop, const std::string& pem, std::function<void(Ready)> done) {
   const size_t hash = std::hash<std::string>()(pem);
-  auto* work = new LoadWork{};
+  auto request = std::make_unique<LoadRequest>();
+  if (uv_async_init(loop, &request->wake, OnWake) != 0) return false;
+  request->wake.data = request.get();
+  request->done = std::move(done);
+  bool start = false;
+  bool ready = false;
   {
     std::lock_guard<std::mutex> lock(g_mutex);
-    work->entry = FindEntry(pem, hash);
-    if (!work->entry) {
-      work->entry = std::make_shared<TrustEntry>(pem);
-      Entries().emplace(hash, work->entry);
+    request->entry = FindEntry(pem, hash);
+    if (!request->entry) {
+      request->entry = std::make_shared<TrustEntry>(pem);
+      Entries().emplace(hash, request->entry);
+    }
+    ready = request->entry->ready.load(std::memory_order_acquire);
+    if (!ready) {
+      request->entry->waiting.push_back(request.get());
+      start = !request->entry->parsing;
+      request->entry->parsing = true;
     }
   }
-  work->done = std::move(done);
-  work->req.data = work;
-  int rc = uv_queue_work(
-      loop, &work->req,
-      [](uv_work_t* req) {  // on a thread-pool thread
-        auto* work = static_cast<LoadWork*>(req->data);
-        TrustEntry& entry = *work->entry;
-        std::call_once(entry.parsed, [&entry] {
-          entry.store = TrustStore::Parse(entry.pem);
-          entry.ready.store(true, std::memory_order_release);
-        });
-      },
-      [](uv_work_t* req, int /*status*/) {  // back on the loop's thread
-        std::unique_ptr<LoadWork> work(static_cast<LoadWork*>(req->data));
-        Ready ready = work->entry->ready.load(std::memory_order_acquire) ? ReadyOf(work->entry) : nullptr;
-        auto done = std::move(work->done);
-        work.reset();
-        done(std::move(ready));
-      });
-  if (rc != 0) {
-    delete work;
-    return false;
+  LoadRequest* raw = request.release();  // freed in OnWake's close callback
+  if (ready) {
+    uv_async_send(&raw->wake);
+  } else if (start) {
+    try {
+      std::thread(ParseInBackground, raw->entry).detach();
+    } catch (const std::system_error&) {
+      ParseInBackground(raw->entry);  // no thread to be had: parse here rather than never
+    }
   }
   return true;
 }

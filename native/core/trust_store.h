@@ -1,7 +1,8 @@
 // The certificates a wss:// connection trusts, parsed off the loop thread and once per
 // process. Parsing a bundle of root certificates takes tens of milliseconds; done on the
 // loop, it froze every other connection (and, in the addon, all of JavaScript) on the
-// first wss:// connect. So a bundle is parsed on the libuv thread pool, once: every SSL_CTX
+// first wss:// connect. So a bundle is parsed once, on a thread of its own at idle priority
+// (not the libuv pool, where it would delay name lookups and file I/O): every SSL_CTX
 // (every vhost of every engine, on every thread) that trusts the same bundle shares the
 // one immutable X509_STORE (OpenSSL locks its lookups).
 #pragma once
@@ -43,10 +44,10 @@ class TrustStoreCache {
   using Ready = std::shared_ptr<const TrustStore>;
   // The store of `pem` if it has been parsed already (no waiting), else nullptr.
   static Ready Find(const std::string& pem);
-  // Parses `pem` on the loop's thread pool (or waits there for another thread parsing the
-  // same bundle) and then calls done on the loop's thread, never from inside this call
-  // (done gets nullptr if no store could be made). false: the work could not be queued
-  // and done will not be called.
+  // Parses `pem` on a background thread (or waits for the one parsing the same bundle) and
+  // then calls done on the loop's thread, never from inside this call (done gets nullptr
+  // if no store could be made). false: nothing could be started on the loop and done will
+  // not be called.
   static bool Load(uv_loop_t* loop, const std::string& pem, std::function<void(Ready)> done);
 };
 
