@@ -353,6 +353,7 @@ class OhosWebSocket implements WebSocket {
         this.#emit('openInfo', undefined, openInfo);
       },
       message: (data, isBinary) => {
+        if (this.#closing) return;  // after close() nothing more is delivered, as on OpenHarmony
         this.#emit('message', undefined, isBinary ? toArrayBuffer(data) : data.toString('utf8'));
         this.#emit('dataEnd');
       },

@@ -90,6 +90,8 @@ uint8_t* ClientRecord::ReserveMessage(size_t length) {
 
 void ClientRecord::OnMessage(const uint8_t* data, size_t length, bool /*binary*/, std::vector<uint8_t>* owned) {
   if (!pub_.onMessage) return;
+  // Once Close() was called nothing more is delivered, as OpenHarmony's client does.
+  if (connection_ && connection_->state() == Connection::State::kClosing) return;
   if (room_ && data == room_.get()) {  // received straight into ReserveMessage's room
     room_[length] = 0;
     {
