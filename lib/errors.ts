@@ -42,7 +42,16 @@ const namesByCode = new Map<number, ErrorCodeName>(
   (Object.keys(ErrorCode) as ErrorCodeName[]).map((name) => [ErrorCode[name], name]),
 );
 
-/** The name of an OpenHarmony code ('WEBSOCKET_UNKNOWN_ERROR' for a code it does not know). */
+/**
+ * The name of an OpenHarmony code ('WEBSOCKET_UNKNOWN_ERROR' for a code it does not know).
+ * @group Errors
+ * @example
+ * ```ts
+ * import { errorCodeName } from 'netstack-websocket';
+ *
+ * console.log(errorCodeName(1003));  // 'WEBSOCKET_CONNECTION_ERROR'
+ * ```
+ */
 export function errorCodeName(code: number): ErrorCodeName {
   return namesByCode.get(code) ?? 'WEBSOCKET_UNKNOWN_ERROR';
 }
@@ -56,6 +65,17 @@ export interface WebSocketErrorOptions {
  * The base class of every error of this package. `code` is the OpenHarmony code, `codeName`
  * its name; `message` says what went wrong and what to do about it. It also has the shape of
  * an ArkTS `BusinessError` ({ code, message, name }), so OpenHarmony code can read it as one.
+ * @group Errors
+ * @example
+ * ```ts
+ * import { connect, WebSocketError } from 'netstack-websocket';
+ *
+ * try {
+ *   await connect('ws://127.0.0.1:8080');
+ * } catch (err) {
+ *   if (err instanceof WebSocketError) console.error(err.code, err.codeName, err.message);
+ * }
+ * ```
  */
 export class WebSocketError extends Error {
   /** The OpenHarmony numeric code. */
@@ -77,14 +97,40 @@ export class WebSocketError extends Error {
   }
 }
 
-/** A call was made with an argument or option that cannot work (ArkTS 401, "Parameter error"). */
+/**
+ * A call was made with an argument or option that cannot work (ArkTS 401, "Parameter error").
+ * @group Errors
+ * @example
+ * ```ts
+ * import { connect, InvalidArgumentError } from 'netstack-websocket';
+ *
+ * try {
+ *   await connect('ws://127.0.0.1:8080', { maxPayload: -1 });
+ * } catch (err) {
+ *   if (err instanceof InvalidArgumentError) console.error(err.message);  // says what to change
+ * }
+ * ```
+ */
 export class InvalidArgumentError extends WebSocketError {
   constructor(message: string, options: WebSocketErrorOptions = {}) {
     super(ErrorCode.PARAMETER_ERROR, message, options);
   }
 }
 
-/** The URL is not a ws://, wss://, http:// or https:// URL without a fragment (ArkTS 2302001). */
+/**
+ * The URL is not a ws://, wss://, http:// or https:// URL without a fragment (ArkTS 2302001).
+ * @group Errors
+ * @example
+ * ```ts
+ * import { connect, InvalidUrlError } from 'netstack-websocket';
+ *
+ * try {
+ *   await connect('localhost:8080');
+ * } catch (err) {
+ *   if (err instanceof InvalidUrlError) console.error(err.url, err.message);  // did you mean "ws://localhost:8080"?
+ * }
+ * ```
+ */
 export class InvalidUrlError extends WebSocketError {
   /** The URL as it was given. */
   readonly url: string;
@@ -95,7 +141,21 @@ export class InvalidUrlError extends WebSocketError {
   }
 }
 
-/** A certificate or key file (caPath, clientCert) cannot be read (ArkTS 2302002). */
+/**
+ * A certificate or key file (caPath, clientCert) cannot be read (ArkTS 2302002).
+ * @group Errors
+ * @example
+ * ```ts
+ * import { webSocket, CertificateFileError } from 'netstack-websocket';
+ *
+ * const ws = webSocket.createWebSocket();
+ * try {
+ *   await ws.connect('wss://127.0.0.1:8443', { caPath: '/etc/missing-ca.pem' });
+ * } catch (err) {
+ *   if (err instanceof CertificateFileError) console.error(err.path, err.message);
+ * }
+ * ```
+ */
 export class CertificateFileError extends WebSocketError {
   /** The path that could not be read. */
   readonly path: string;
@@ -106,7 +166,20 @@ export class CertificateFileError extends WebSocketError {
   }
 }
 
-/** connect() on a socket that is already connecting or connected (ArkTS 2302003). */
+/**
+ * connect() on a socket that is already connecting or connected (ArkTS 2302003).
+ * @group Errors
+ * @example
+ * ```ts
+ * import { webSocket, AlreadyConnectedError } from 'netstack-websocket';
+ *
+ * const ws = webSocket.createWebSocket();
+ * void ws.connect('ws://127.0.0.1:8080');
+ * ws.connect('ws://127.0.0.1:8080').catch((err: unknown) => {
+ *   if (err instanceof AlreadyConnectedError) console.error(err.code);  // 2302003
+ * });
+ * ```
+ */
 export class AlreadyConnectedError extends WebSocketError {
   constructor(message: string, options: WebSocketErrorOptions = {}) {
     super(ErrorCode.WEBSOCKET_CONNECTION_ALREADY_EXISTS, message, options);
@@ -129,6 +202,21 @@ export interface HandshakeResponse {
  * The connection could not be made: name resolution, TCP, TLS or the WebSocket handshake
  * failed (C API 1003, WEBSOCKET_CONNECTION_ERROR). When the server answered the handshake
  * with an HTTP status other than 101, `response` holds that answer.
+ * @group Errors
+ * @example
+ * ```ts
+ * import { connect, ConnectError } from 'netstack-websocket';
+ *
+ * try {
+ *   await connect('ws://127.0.0.1:8080');
+ * } catch (err) {
+ *   if (err instanceof ConnectError) {
+ *     const cause = err.cause as NodeJS.ErrnoException | undefined;  // Node's own codes
+ *     if (cause?.code === 'ECONNREFUSED') console.error('nothing listens there');
+ *     if (err.response) console.error('the server answered HTTP', err.response.status);
+ *   }
+ * }
+ * ```
  */
 export class ConnectError extends WebSocketError {
   /** The server's HTTP answer to the handshake, when it gave one (e.g. status 401). */
@@ -143,6 +231,17 @@ export class ConnectError extends WebSocketError {
 /**
  * No completed handshake in time (C API 1003): connect()'s `timeout`, `handshakeTimeout`, or
  * the default limit of 20 s. `cause` (when the engine's limit ran out) is an ETIMEDOUT error.
+ * @group Errors
+ * @example
+ * ```ts
+ * import { connect, ConnectTimeoutError } from 'netstack-websocket';
+ *
+ * try {
+ *   await connect('ws://127.0.0.1:8080', { timeout: 2000 });
+ * } catch (err) {
+ *   if (err instanceof ConnectTimeoutError) console.error(`no connection within ${err.timeout} ms`);
+ * }
+ * ```
  */
 export class ConnectTimeoutError extends ConnectError {
   /** The timeout that ran out, in milliseconds. */
@@ -154,21 +253,63 @@ export class ConnectTimeoutError extends ConnectError {
   }
 }
 
-/** An established connection was lost: no pong arrived in time, or the connection broke (C API 1003). */
+/**
+ * An established connection was lost: no pong arrived in time, or the connection broke (C API 1003).
+ * @group Errors
+ * @example
+ * ```ts
+ * import { connect, ConnectionLostError } from 'netstack-websocket';
+ *
+ * const socket = await connect('ws://127.0.0.1:8080');
+ * try {
+ *   for await (const message of socket) console.log(message);
+ * } catch (err) {
+ *   if (err instanceof ConnectionLostError) console.error('lost:', err.message);
+ * }
+ * ```
+ */
 export class ConnectionLostError extends WebSocketError {
   constructor(message: string, options: WebSocketErrorOptions = {}) {
     super(ErrorCode.WEBSOCKET_CONNECTION_ERROR, message, options);
   }
 }
 
-/** The peer broke the WebSocket protocol (C API 1009, WEBSOCKET_PROTOCOL_ERROR). */
+/**
+ * The peer broke the WebSocket protocol (C API 1009, WEBSOCKET_PROTOCOL_ERROR).
+ * @group Errors
+ * @example
+ * ```ts
+ * import { connect, ProtocolError } from 'netstack-websocket';
+ *
+ * const socket = await connect('ws://127.0.0.1:8080');
+ * try {
+ *   for await (const message of socket) console.log(message);
+ * } catch (err) {
+ *   if (err instanceof ProtocolError) console.error('the server broke RFC 6455:', err.message);
+ * }
+ * ```
+ */
 export class ProtocolError extends WebSocketError {
   constructor(message: string, options: WebSocketErrorOptions = {}) {
     super(ErrorCode.WEBSOCKET_PROTOCOL_ERROR, message, options);
   }
 }
 
-/** A received message was larger than maxPayload (C API 1012, WEBSOCKET_DATA_LENGTH_EXCEEDED). */
+/**
+ * A received message was larger than maxPayload (C API 1012, WEBSOCKET_DATA_LENGTH_EXCEEDED).
+ * @group Errors
+ * @example
+ * ```ts
+ * import { connect, MessageTooBigError } from 'netstack-websocket';
+ *
+ * const socket = await connect('ws://127.0.0.1:8080', { maxPayload: 1024 * 1024 });
+ * try {
+ *   for await (const message of socket) console.log(message.length);
+ * } catch (err) {
+ *   if (err instanceof MessageTooBigError) console.error(err.message);  // closed with 1009
+ * }
+ * ```
+ */
 export class MessageTooBigError extends WebSocketError {
   constructor(message: string, options: WebSocketErrorOptions = {}) {
     super(ErrorCode.WEBSOCKET_DATA_LENGTH_EXCEEDED, message, options);
@@ -178,6 +319,19 @@ export class MessageTooBigError extends WebSocketError {
 /**
  * The socket no longer sends: send() or close() after the connection closed, or a send whose
  * data had not left the process when the connection closed (C API 1017, WEBSOCKET_NO_CONNECTION).
+ * @group Errors
+ * @example
+ * ```ts
+ * import { connect, ConnectionClosedError } from 'netstack-websocket';
+ *
+ * const socket = await connect('ws://127.0.0.1:8080');
+ * await socket.close();
+ * try {
+ *   await socket.send('too late');
+ * } catch (err) {
+ *   if (err instanceof ConnectionClosedError) console.error(err.message);
+ * }
+ * ```
  */
 export class ConnectionClosedError extends WebSocketError {
   constructor(message: string, options: WebSocketErrorOptions = {}) {

@@ -40,6 +40,16 @@ export interface BusinessError<T = void> extends Error {
  * BusinessError at run time, so that `import { webSocket, BusinessError } from
  * 'netstack-websocket'` works in plain JavaScript too (in ArkTS it is a type only): the
  * class of every error given here, so `err instanceof BusinessError` holds for them.
+ * @group Errors
+ * @example
+ * ```ts
+ * import { webSocket, BusinessError } from 'netstack-websocket';
+ *
+ * const ws = webSocket.createWebSocket();
+ * ws.connect('ws://127.0.0.1:8080').catch((err: unknown) => {
+ *   if (err instanceof BusinessError) console.error(err.code, err.message);
+ * });
+ * ```
  */
 export const BusinessError: typeof WebSocketError = WebSocketError;
 
@@ -183,7 +193,21 @@ const MAX_PING_SECONDS = 30000;
 
 const paramFail: ErrorFactory = (message) => new InvalidArgumentError(message);
 
-/** Creates an OpenHarmony-style WebSocket object. */
+/**
+ * Creates an OpenHarmony-style WebSocket object.
+ * @example
+ * ```ts
+ * import { webSocket, type BusinessError } from 'netstack-websocket';
+ *
+ * const ws = webSocket.createWebSocket();
+ * ws.on('open', (err, value) => console.log('open', value));
+ * ws.on('message', (err, data) => console.log('message', data));
+ * ws.on('close', (err, value) => console.log('closed', value.code, value.reason));
+ * ws.on('error', (err: BusinessError) => console.error(err.code, err.message));
+ * await ws.connect('ws://127.0.0.1:8080', { header: { 'X-Token': 'abc' } });
+ * await ws.send('hello');
+ * ```
+ */
 export function createWebSocket(): WebSocket {
   return new OhosWebSocket();
 }
