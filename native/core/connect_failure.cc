@@ -1,10 +1,12 @@
 #include "connect_failure.h"
 
+// uv.h first: on Windows it brings wincrypt.h, whose X509_NAME macros OpenSSL's headers undo.
+#include <uv.h>
+
 #include <openssl/err.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
-#include <uv.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -260,7 +262,7 @@ std::string DescribeConnectFailure(const ConnectFailure& failure) {
       if (code == "ECONNRESET") return WithCode("the server closed the connection during the TLS handshake", code);
       if (code == "ERR_TLS_CERT_ALTNAME_INVALID") {
         std::string reason = failure.reason;
-        while (!reason.empty() && reason.back() == ' ') reason.pop_back();  // "...list: " with no IP in it
+        while (!reason.empty() && (reason.back() == ' ' || reason.back() == ':')) reason.pop_back();  // "...list: " with no IP
         return WithCode("the server's certificate is not valid for " + failure.host + ": " + reason, code);
       }
       if (code.rfind("ERR_SSL_", 0) == 0 || code.rfind("ERR_OSSL_", 0) == 0) {

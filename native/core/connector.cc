@@ -288,7 +288,7 @@ bool Connector::InterceptAttemptEvent(lws* wsi, int reason_value, void* in) {
     return true;
   }
   if (reason == LWS_CALLBACK_WSI_CREATE) {  // lws's mark of a connected socket (maybe inside the call)
-    if (in_connect_call_ || wsi == *socket_) OnSocketConnected(wsi);
+    if (in_connect_call_ || wsi == *socket_) OnSocketConnected();
     return true;
   }
   if (in_connect_call_) {
@@ -326,7 +326,7 @@ int Connector::AppendHeaders(lws* wsi, void* in, size_t len) {
   return 0;
 }
 
-void Connector::OnSocketConnected(lws* /*wsi*/) {
+void Connector::OnSocketConnected() {
   if (!request_) return;
   // Through a proxy, its CONNECT exchange comes first; its failures have texts of their own.
   failure_.step = request_->url.tls ? ConnectFailure::Step::kTls : ConnectFailure::Step::kHandshake;

@@ -111,7 +111,7 @@ class Connector {
   // The lookup and the trust store are both back: go on.
   void AfterPreparation();
   void AfterResolve(int status);
-  void OnSocketConnected(lws* wsi);
+  void OnSocketConnected();
   void SetReason(std::string reason);
   void ConnectToNextAddress();
   template <typename Step>

@@ -18,6 +18,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #elif defined(_WIN32)
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN  // no wincrypt.h: its X509_NAME macros clash with OpenSSL's
+#endif
 #include <windows.h>
 #endif
 
