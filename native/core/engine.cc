@@ -185,6 +185,10 @@ void Engine::LoadTrust(const TlsProfile& tls, std::function<void(TrustStoreCache
     for (auto& waiter : waiters) waiter(ready);
   };
   auto with_pem = [this, parsed](std::string pem) {
+    if (shutting_down_) {  // nobody will connect: tell the waiters without parsing anything
+      Defer([parsed] { parsed(nullptr); });
+      return;
+    }
     TrustStoreCache::Ready known = TrustStoreCache::Find(pem);  // parsed already (another engine)
     if (known) {
       Defer([parsed, known] { parsed(known); });
