@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import tls from 'node:tls';
 import nodeGypBuild from 'node-gyp-build';
+import type { EngineConnectFailure } from './errors';
 
 /** One node of the JS mirror of the C header list. */
 export interface NativeSlist {
@@ -81,8 +82,9 @@ export interface NativeSocketHandlers {
   /** A failure: code is an OH_Websocket_ErrCode (1003 connect/handshake failure, 1009
    * protocol error, 1012 message too big, ...). For a failed handshake with an HTTP
    * response, status and headers are given (e.g. 401), and `body`: the start of its body,
-   * what arrived with the headers (at most 64 KiB), when there was one. onClose always follows. */
-  onError(code: number, message: string, status: number, headers: Record<string, string>, body?: Buffer): void;
+   * what arrived with the headers (at most 64 KiB), when there was one; for a connection that
+   * could not be opened (1003), `failure` says why. onClose always follows. */
+  onError(code: number, message: string, status: number, headers: Record<string, string>, body?: Buffer, failure?: EngineConnectFailure): void;
   /** The connection is gone. code: the close frame's code; 1005 if it had none; 1006 if no
    * close frame was exchanged. wasClean: a closing handshake took place. Last event. */
   onClose(code: number, reason: string, wasClean: boolean): void;

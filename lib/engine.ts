@@ -3,7 +3,7 @@
 // "left the process" notifications, and user code kept away from the native callbacks.
 import { addon, forEachBatchedMessage, type NativeSocket, type NativeSocketHandlers, type NativeSocketOptions } from './binding';
 import {
-  ConnectError, ConnectionClosedError, ConnectionLostError, errorFromEngine, InvalidArgumentError, type HandshakeResponse,
+  ConnectError, ConnectionClosedError, ConnectionLostError, errorFromEngine, InvalidArgumentError, type EngineConnectFailure, type HandshakeResponse,
   type WebSocketError,
 } from './errors';
 
@@ -299,11 +299,11 @@ export class EngineSocket implements NativeSocketHandlers {
   }
 
   /** @internal */
-  onError(code: number, message: string, status: number, headers: Record<string, string>, body?: Buffer): void {
+  onError(code: number, message: string, status: number, headers: Record<string, string>, body?: Buffer, failure?: EngineConnectFailure): void {
     this.#errorReported = true;
     const response: HandshakeResponse | undefined = status !== 0 ? { status, headers } : undefined;
     if (response && body) response.body = body;
-    const error = errorFromEngine(code, message, this.url, response);
+    const error = errorFromEngine(code, message, this.url, response, failure);
     isolate(() => this.#events.error(error, response));
   }
 

@@ -167,15 +167,45 @@ function taggedGlobalMessageEvent(): new <T>(type: string, init?: MessageEventIn
 }
 
 /** MessageEvent: Node's global class (tagged "MessageEvent" where Node 20's is not), or a
- * stand-in where there is none. */
+ * stand-in where there is none.
+ * @group Events
+ * @example
+ * ```ts
+ * import { MessageEvent } from 'netstack-websocket';
+ *
+ * const event = new MessageEvent<string>('message', { data: 'hello' });
+ * console.log(event.type, event.data);
+ * ```
+ */
 export const MessageEvent: new <T = unknown>(type: string, init?: MessageEventInit<T>) => MessageEvent<T> =
   hasOwnTag(globals.MessageEvent, 'MessageEvent') ? globals.MessageEvent!
     : globals.MessageEvent ? taggedGlobalMessageEvent() : MessageEventPolyfill;
 
-/** CloseEvent: Node's global class where it has one (Node 22+), a stand-in otherwise. */
+/**
+ * CloseEvent: Node's global class where it has one (Node 22+), a stand-in otherwise.
+ * @group Events
+ * @example
+ * ```ts
+ * import { CloseEvent } from 'netstack-websocket';
+ *
+ * const event = new CloseEvent('close', { code: 1000, reason: 'done', wasClean: true });
+ * console.log(event.code, event.reason, event.wasClean);
+ * ```
+ */
 export const CloseEvent: new (type: string, init?: CloseEventInit) => CloseEvent =
   hasOwnTag(globals.CloseEvent, 'CloseEvent') ? globals.CloseEvent! : CloseEventPolyfill;
 
 /** The error event's class: an Event (toString() "[object Event]", as the spec's plain
- * error event) with the typed `error` and its `message`. */
+ * error event) with the typed `error` and its `message`.
+ * @group Events
+ * @example
+ * ```ts
+ * import { ErrorEvent, WebSocket } from 'netstack-websocket';
+ *
+ * const ws = new WebSocket('ws://127.0.0.1:8080');
+ * ws.addEventListener('error', (event) => {
+ *   if (event instanceof ErrorEvent) console.error(event.message, event.error);
+ * });
+ * ```
+ */
 export const ErrorEvent: new (type: string, init?: ErrorEventInit) => ErrorEvent = ErrorEventPolyfill;

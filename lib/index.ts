@@ -1,9 +1,13 @@
-// netstack-websocket: a WebSocket client for Node.js on libwebsockets, with three faces
-// over one engine:
-//  - `WebSocket`: the WHATWG class (a drop-in for Node's global WebSocket and common `ws` use);
-//  - `connect()`: promises, async iteration, AbortSignal, backpressure;
-//  - `webSocket.createWebSocket()`: OpenHarmony's `@ohos.net.webSocket` shape.
-// The OpenHarmony C API, one to one, is at 'netstack-websocket/native'.
+/// <reference types="node" preserve="true" />
+/**
+ * A WebSocket client for Node.js on libwebsockets, with three faces over one engine:
+ * - {@link WebSocket}: the WHATWG class (a drop-in for Node's global WebSocket and common `ws` use);
+ * - {@link connect}: promises, async iteration, AbortSignal;
+ * - {@link webSocket}.createWebSocket(): OpenHarmony's `@ohos.net.webSocket` shape.
+ *
+ * The OpenHarmony C API, one to one, is at `netstack-websocket/native`.
+ * @module netstack-websocket
+ */
 export { WebSocket } from './websocket';
 export type { ClientOptions } from './websocket';
 export type { WsClientOptions, WsDeflateTuning } from './ws-options';
@@ -19,8 +23,13 @@ export { MessageEvent, CloseEvent, ErrorEvent } from './events';
 export type { AddEventListenerOptions, CloseEventInit, ErrorEventInit, EventInit, MessageEventInit } from './events';
 export { connect, WebSocketConnection } from './promises';
 export type { CloseResult, ConnectOptions, ConnectionState, Message } from './promises';
+/**
+ * OpenHarmony's `@ohos.net.webSocket`: `import { webSocket } from 'netstack-websocket'` in
+ * place of `'@kit.NetworkKit'`; see {@link webSocket.createWebSocket}.
+ * @group Faces
+ */
 export * as webSocket from './ohos';
-export type { BusinessError } from './ohos';
+export { BusinessError } from './ohos';
 export {
   AlreadyConnectedError, CertificateFileError, ConnectError, ConnectionClosedError, ConnectionLostError,
   ConnectTimeoutError, ErrorCode, InvalidArgumentError, InvalidUrlError, MessageTooBigError, ProtocolError,
@@ -56,6 +65,7 @@ export interface NamedExports {
   readonly ProtocolError: typeof errors.ProtocolError;
   readonly WebSocketError: typeof errors.WebSocketError;
   readonly errorCodeName: typeof errors.errorCodeName;
+  readonly BusinessError: typeof errors.WebSocketError;
 }
 
 /**

@@ -26,7 +26,7 @@ import { resolveProxy } from './proxy';
 import { arkTsEngineConfig } from './options';
 import { toArrayBuffer } from './payload';
 import {
-  checkCloseCode, checkCloseReason, checkHeaders, checkProtocols, headerEntries, parseWebSocketUrl, toUSVString, utf8Length,
+  checkCaPem, checkCloseCode, checkCloseReason, checkHeaders, checkProtocols, headerEntries, parseWebSocketUrl, toUSVString, utf8Length,
   type ErrorFactory,
 } from './validate';
 
@@ -35,6 +35,23 @@ export interface BusinessError<T = void> extends Error {
   code: number;
   data?: T;
 }
+
+/**
+ * BusinessError at run time, so that `import { webSocket, BusinessError } from
+ * 'netstack-websocket'` works in plain JavaScript too (in ArkTS it is a type only): the
+ * class of every error given here, so `err instanceof BusinessError` holds for them.
+ * @group Errors
+ * @example
+ * ```ts
+ * import { webSocket, BusinessError } from 'netstack-websocket';
+ *
+ * const ws = webSocket.createWebSocket();
+ * ws.connect('ws://127.0.0.1:8080').catch((err: unknown) => {
+ *   if (err instanceof BusinessError) console.error(err.code, err.message);
+ * });
+ * ```
+ */
+export const BusinessError: typeof WebSocketError = WebSocketError;
 
 // Callbacks are declared method-style so that OpenHarmony code that types `err` as
 // BusinessError (never undefined) still type-checks, while the truth (undefined on success)
@@ -176,7 +193,21 @@ const MAX_PING_SECONDS = 30000;
 
 const paramFail: ErrorFactory = (message) => new InvalidArgumentError(message);
 
-/** Creates an OpenHarmony-style WebSocket object. */
+/**
+ * Creates an OpenHarmony-style WebSocket object.
+ * @example
+ * ```ts
+ * import { webSocket, type BusinessError } from 'netstack-websocket';
+ *
+ * const ws = webSocket.createWebSocket();
+ * ws.on('open', (err, value) => console.log('open', value));
+ * ws.on('message', (err, data) => console.log('message', data));
+ * ws.on('close', (err, value) => console.log('closed', value.code, value.reason));
+ * ws.on('error', (err: BusinessError) => console.error(err.code, err.message));
+ * await ws.connect('ws://127.0.0.1:8080', { header: { 'X-Token': 'abc' } });
+ * await ws.send('hello');
+ * ```
+ */
 export function createWebSocket(): WebSocket {
   return new OhosWebSocket();
 }
@@ -319,7 +350,9 @@ class OhosWebSocket implements WebSocket {
     // OpenHarmony's Origin (lws's form "http://" + host) with the port: only when asked.
     const portOrigin = options.supportOriginPort === true && (parsed.protocol === 'ws:' || parsed.protocol === 'wss:')
       ? `http://${parsed.host}` : '';
-    if (options.caPath) tls.ca = readPem('caPath', options.caPath);
+    if (options.caPath) {
+      tls.ca = checkCaPem(`connect(): caPath "${options.caPath}"`, readPem('caPath', options.caPath), (m) => new CertificateFileError(options.caPath as string, m));
+    }
     if (options.clientCert !== undefined) {
       const { certPath, keyPath, keyPassword } = options.clientCert;
       if (typeof certPath !== 'string' || typeof keyPath !== 'string') {
@@ -344,6 +377,7 @@ class OhosWebSocket implements WebSocket {
         this.#emit('openInfo', undefined, openInfo);
       },
       message: (data, isBinary) => {
+        if (this.#closing) return;  // after close() nothing more is delivered, as on OpenHarmony
         this.#emit('message', undefined, isBinary ? toArrayBuffer(data) : data.toString('utf8'));
         this.#emit('dataEnd');
       },

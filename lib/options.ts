@@ -3,7 +3,7 @@
 // of the ArkTS face from what lib/ohos.ts checked of its own options.
 import type { EngineConfig } from './engine';
 import { proxyOption, type ProxyOption } from './proxy';
-import { checkHeaders, headerEntries, nonNegativeInteger, pemText, type ErrorFactory } from './validate';
+import { checkCaPem, checkHeaders, headerEntries, nonNegativeInteger, pemText, type ErrorFactory } from './validate';
 
 /** PEM text: a string, a Buffer, or several of them (e.g. a CA bundle). */
 export type PemInput = string | Uint8Array | ReadonlyArray<string | Uint8Array>;
@@ -136,7 +136,8 @@ export function engineConfig(
     if (opts[name] !== undefined && typeof opts[name] !== 'string') throw fail(`${name} must be a string.`, 'type');
   }
   const tls: EngineConfig['tls'] = { rejectUnauthorized: opts.rejectUnauthorized ?? true };
-  const ca = pemText('ca', opts.ca, fail);
+  const caText = pemText('ca', opts.ca, fail);
+  const ca = caText === undefined ? undefined : checkCaPem('ca', caText, fail);
   const cert = pemText('cert', opts.cert, fail);
   const key = pemText('key', opts.key, fail);
   if ((cert === undefined) !== (key === undefined)) throw fail('cert and key go together: give both or neither.', 'type');

@@ -44,6 +44,22 @@ const fail: ErrorFactory = (message) => new InvalidArgumentError(message);
  *   has a fragment; InvalidArgumentError for a bad subprotocol, header or option.
  * @returns a promise that rejects with a ConnectError (HTTP refusal: `response` holds the status
  *   and headers), a ConnectTimeoutError, or the AbortSignal's reason.
+ * @group Faces
+ * @example
+ * ```ts
+ * import { connect, ConnectError } from 'netstack-websocket';
+ *
+ * try {
+ *   const socket = await connect('ws://127.0.0.1:8080', { protocols: 'chat', timeout: 5000 });
+ *   await socket.send('hello');
+ *   for await (const message of socket) {
+ *     console.log(message);
+ *     if (message === 'bye') break;  // leaving the loop closes with 1000
+ *   }
+ * } catch (err) {
+ *   if (err instanceof ConnectError) console.error(err.message, err.cause);
+ * }
+ * ```
  */
 export function connect(url: string | URL, options: ConnectOptions = {}): Promise<WebSocketConnection> {
   let parsed: URL;
@@ -85,9 +101,10 @@ export function connect(url: string | URL, options: ConnectOptions = {}): Promis
     }
     if (timeout !== undefined) {
       timer = setTimeout(() => {
+        const cause = Object.assign(new Error(`the connection did not open within ${timeout} ms`), { code: 'ETIMEDOUT' });
         settle(() => reject(new ConnectTimeoutError(timeout,
-          `${config.url}: the connection did not open within ${timeout} ms. Check that the server runs and answers, ` +
-            'or allow more time with the timeout option.')));
+          `Could not connect to ${config.url}: timed out after ${timeout} ms (the timeout option; ETIMEDOUT). ` +
+            'Check that the server runs and answers, or allow more time.', { cause })));
         connection.terminate();
       }, timeout);
     }
@@ -109,7 +126,20 @@ interface Waiter {
   reject(error: unknown): void;
 }
 
-/** An open WebSocket connection (made by connect()). */
+/**
+ * An open WebSocket connection (made by connect()).
+ * @group Faces
+ * @example
+ * ```ts
+ * import { connect } from 'netstack-websocket';
+ *
+ * const socket = await connect('ws://127.0.0.1:8080');
+ * console.log(socket.protocol, socket.response.status);
+ * socket.ping('are you there?');
+ * const { code, reason, wasClean } = await socket.close(1000, 'done');
+ * console.log(code, reason, wasClean);
+ * ```
+ */
 export class WebSocketConnection implements AsyncIterable<Message> {
   /** The URL (http: and https: shown as ws: and wss:). */
   readonly url: string;

@@ -26,12 +26,16 @@ export function parseWebSocketUrl(input: string | URL, fail: ErrorFactory, base?
   try {
     url = new URL(text, base);
   } catch {
-    throw fail(`"${text}" is not a valid URL: give an absolute ws:// or wss:// URL.`, 'syntax');
+    throw fail(`"${text}" is not a valid URL: ${urlRepair(text)}`, 'syntax');
   }
   if (url.protocol === 'http:') url.protocol = 'ws:';
   else if (url.protocol === 'https:') url.protocol = 'wss:';
   const unix = isUnixSocketUrl(url);
   if (url.protocol !== 'ws:' && url.protocol !== 'wss:' && !unix) {
+    if (!text.includes('://') && /^[^:/?#]+:\d+(?:[/?]|$)/.test(text)) {
+      // "localhost:8080" parses as the scheme "localhost:".
+      throw fail(`"${text}" has no scheme: did you mean "ws://${text}"?`, 'syntax');
+    }
     throw fail(`"${text}" has the scheme "${url.protocol}"; a WebSocket URL must use ws:, wss:, http:, https:, ws+unix: or wss+unix:.`, 'syntax');
   }
   if (url.hash !== '' || text.includes('#')) {
@@ -58,6 +62,14 @@ export function parseWebSocketUrl(input: string | URL, fail: ErrorFactory, base?
   }
   if (url.hostname === '') throw fail(`"${text}" has no host.`, 'syntax');
   return url;
+}
+
+// What to change in a string that is no URL at all: the port, or the missing scheme.
+function urlRepair(text: string): string {
+  const port = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(?:\[[^\]]*\]|[^:/?#]*):(\d+)(?:[/?#]|$)/i.exec(text);
+  if (port && Number(port[1]) > 65535) return `the port ${port[1]} is out of range (0-65535).`;
+  if (!text.includes('://') && /^[^\s/:?#]+(?::\d+)?(?:[/?].*)?$/.test(text)) return `did you mean "ws://${text}"?`;
+  return 'give an absolute ws:// or wss:// URL.';
 }
 
 // RFC 7230 token characters.
@@ -227,6 +239,21 @@ export function pemText(name: string, value: unknown, fail: ErrorFactory): strin
   const text = texts.join('\n');
   if (!text.includes('-----BEGIN ')) {
     throw fail(`${name} is not PEM ("-----BEGIN ..." missing): only PEM is supported; convert DER with \`openssl x509 -inform der\`.`, 'type');
+  }
+  return text;
+}
+
+/**
+ * The trusted certificates (`ca`, `caPath`): PEM certificates only. A private key given
+ * there by mistake is refused rather than silently trusting nothing (and never kept).
+ */
+export function checkCaPem(name: string, text: string, fail: ErrorFactory): string {
+  if (/-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/.test(text)) {
+    throw fail(`${name} holds a private key: it takes the CA certificates to trust ("-----BEGIN CERTIFICATE-----"). ` +
+      'A client key goes in key (with cert).', 'type');
+  }
+  if (!/-----BEGIN (?:TRUSTED |X509 )?CERTIFICATE-----/.test(text)) {
+    throw fail(`${name} holds no certificate ("-----BEGIN CERTIFICATE-----"): it takes the CA certificates to trust.`, 'type');
   }
   return text;
 }

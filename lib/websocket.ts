@@ -98,6 +98,22 @@ function isOptionsObject(value: unknown): value is WebSocketOptions {
     typeof (value as { [Symbol.iterator]?: unknown })[Symbol.iterator] !== 'function';
 }
 
+/**
+ * The WHATWG WebSocket, as in browsers and Node's global `WebSocket`, with the client API of
+ * the `ws` package as well (`on()`, `ping()`, send callbacks, the Node options of the third
+ * argument).
+ * @group Faces
+ * @example
+ * ```ts
+ * import { WebSocket } from 'netstack-websocket';
+ *
+ * const ws = new WebSocket('ws://127.0.0.1:8080/chat', ['chat'], { handshakeTimeout: 5000 });
+ * ws.onopen = () => ws.send('hello');
+ * ws.onmessage = (event) => console.log('received', event.data);
+ * ws.onerror = (event) => console.error(event.message);
+ * ws.onclose = (event) => console.log('closed', event.code, event.reason);
+ * ```
+ */
 export class WebSocket extends EventTarget {
   // Defined below as WebIDL constants (read-only, non-configurable) on the class and the prototype.
   declare static readonly CONNECTING: 0;

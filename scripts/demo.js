@@ -8,15 +8,18 @@ const path = require('path');
 const { WebSocketServer } = require('ws');
 const { connect, webSocket } = require(path.join(__dirname, '..', 'dist', 'index.js'));
 
+// `serverClosed()`: waits until the server has seen the current connection close and prints
+// that then, so each part ends with the server's view, in the same order every run.
 function startEchoServer() {
+  let closed = Promise.resolve();
   return new Promise((resolve) => {
     const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
     server.on('connection', (socket, request) => {
       console.log(`server: connection to ${request.url}, X-Demo header = ${request.headers['x-demo']}`);
       socket.on('message', (data, isBinary) => socket.send(data, { binary: isBinary }));
-      socket.on('close', (code, reason) => console.log(`server: client closed with ${code} "${reason}"`));
+      closed = new Promise((done) => socket.on('close', (code, reason) => done(`server: client closed with ${code} "${reason}"`)));
     });
-    server.on('listening', () => resolve(server));
+    server.on('listening', () => resolve({ server, serverClosed: () => closed.then((line) => { if (line) console.log(line); }) }));
   });
 }
 
@@ -58,16 +61,18 @@ function ohosFace(url) {
       console.log(`on close: ${value.code} "${value.reason}"`);
       resolve();
     });
-    ws.connect(`${url}/ohos`, { header: { 'X-Demo': 'ohos' } }).then((ok) => console.log(`connect: ${ok}`));
+    ws.connect(`${url}/ohos`, { header: { 'X-Demo': 'ohos' } }).then((ok) => console.log(`connect: ${ok} (under way)`));
   });
 }
 
 (async () => {
-  const server = await startEchoServer();
+  const { server, serverClosed } = await startEchoServer();
   const url = `ws://127.0.0.1:${server.address().port}`;
   try {
     await promiseFace(url);
+    await serverClosed();
     await ohosFace(url);
+    await serverClosed();
   } finally {
     server.close();
   }

@@ -4,6 +4,7 @@
 
 #include <vector>
 
+#include "js_call.h"
 #include "js_client.h"
 
 namespace netstack {
@@ -38,17 +39,33 @@ void EnvHost::SetTrustStoreProvider(Napi::Function provider) {
 
 Engine* EnvHost::GetEngine() {
   if (engine_ || tearing_down_) return engine_.get();
-  // Called from a JS call (Connect), so the provider may run here.
-  if (!trust_store_provider_.IsEmpty()) {
-    Napi::Value pem = trust_store_provider_.Call({});
-    if (Napi::Env(env_).IsExceptionPending() || !pem.IsString()) return nullptr;
-    trusted_ca_pem_ = pem.As<Napi::String>().Utf8Value();
-  }
   EngineConfig config;
-  config.trusted_ca_pem = [this] { return trusted_ca_pem_; };
+  // Asked for once, by the first wss:// connect that uses the default trust, on a later turn
+  // of the loop (that connect's own call stays short); a ws:// application never builds it.
+  config.trusted_ca_pem = [this](std::function<void(std::string)> done) {
+    engine_->Defer([this, done] { done(TrustedCaPem()); });
+  };
   config.unref_idle_handles = true;
   engine_ = Engine::Create(loop_, std::move(config));
   return engine_.get();
+}
+
+std::string EnvHost::TrustedCaPem() {
+  if (trust_store_provider_.IsEmpty() || tearing_down_) return std::string();
+  LoopCallbackScope scope(env_);  // called from a loop callback, outside any JS frame
+  if (!scope.ok()) return std::string();
+  napi_value recv = nullptr;
+  napi_value result = nullptr;
+  napi_get_global(env_, &recv);  // napi_make_callback needs an object as the receiver
+  napi_status status = napi_make_callback(env_, async_context_, recv, trust_store_provider_.Value(), 0, nullptr, &result);
+  if (status == napi_pending_exception) {
+    // lib/binding.ts's provider does not throw; if it did, nothing extra is trusted.
+    napi_value error = nullptr;
+    napi_get_and_clear_last_exception(env_, &error);
+    return std::string();
+  }
+  Napi::Value pem(env_, result);
+  return status == napi_ok && pem.IsString() ? pem.As<Napi::String>().Utf8Value() : std::string();
 }
 
 void EnvHost::Register(OH_NetStack_WebsocketClient* client, JsClient* js_client) { clients_[client] = js_client; }

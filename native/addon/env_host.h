@@ -40,6 +40,8 @@ class EnvHost final : public EngineHost {
   JsClient* Find(OH_NetStack_WebsocketClient* client) const;
 
  private:
+  // Node's trusted certificates (lib/binding.ts's provider), as one PEM bundle.
+  std::string TrustedCaPem();
   static void OnAsyncCleanup(napi_async_cleanup_hook_handle handle, void* data);
   void BeginTeardown(napi_async_cleanup_hook_handle handle);
 
@@ -48,7 +50,6 @@ class EnvHost final : public EngineHost {
   std::unique_ptr<Engine> engine_;
   Napi::FunctionReference trust_store_provider_;
   Napi::FunctionReference mirror_batch_delivery_;
-  std::string trusted_ca_pem_;
   napi_async_context async_context_ = nullptr;
   std::unordered_map<OH_NetStack_WebsocketClient*, JsClient*> clients_;
   bool tearing_down_ = false;

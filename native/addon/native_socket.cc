@@ -34,6 +34,25 @@ Napi::Object HeadersObject(Napi::Env env, const HttpResponse* response) {
   return headers;
 }
 
+// Why a connection could not be opened, for lib/errors.ts (undefined for other errors).
+Napi::Value FailureObject(Napi::Env env, const ConnectFailure* failure) {
+  if (!failure) return env.Undefined();
+  static const char* const kSteps[] = {"setup", "resolve", "connect", "tls", "handshake"};
+  Napi::Object object = Napi::Object::New(env);
+  object.Set("step", kSteps[static_cast<size_t>(failure->step)]);
+  object.Set("code", failure->code);
+  object.Set("errno", failure->error_number);
+  object.Set("syscall", failure->syscall);
+  object.Set("address", failure->address);
+  object.Set("port", failure->port);
+  object.Set("host", failure->host);
+  object.Set("description", failure->description);
+  object.Set("reason", failure->reason);
+  object.Set("timeoutMs", failure->timeout_ms);
+  object.Set("abandoned", failure->abandoned);
+  return object;
+}
+
 // The bytes of a Buffer/TypedArray/DataView/ArrayBuffer; false for anything else.
 bool BytesOf(Napi::Value value, const uint8_t** data, size_t* length) {
   if (value.IsArrayBuffer()) {
@@ -261,15 +280,20 @@ void NativeSocket::DeliverMessages(const MessageInbox::Batch& batch) {
   }
 }
 
-void NativeSocket::OnError(ConnectionError error, const std::string& message, const HttpResponse* response) {
+void NativeSocket::OnError(ConnectionError error, const std::string& message, const HttpResponse* response,
+                           const ConnectFailure* failure) {
   Emit(kOnError, [&](Napi::Env env) -> std::vector<napi_value> {
     std::vector<napi_value> args = {Napi::Number::New(env, OhErrorCode(error)), Napi::String::New(env, message),
                                     Napi::Number::New(env, response ? response->status : 0),
                                     HeadersObject(env, response)};
-    if (response && !response->body.empty()) {  // a refused handshake's body, for 'unexpected-response'
+    // A refused handshake's body, for 'unexpected-response'; then why it could not open.
+    if (response && !response->body.empty()) {
       args.push_back(Napi::Buffer<uint8_t>::Copy(env, reinterpret_cast<const uint8_t*>(response->body.data()),
                                                  response->body.size()));
+    } else {
+      args.push_back(env.Undefined());
     }
+    args.push_back(FailureObject(env, failure));
     return args;
   });
 }

@@ -26,7 +26,8 @@ class NativeSocket final : public Napi::ObjectWrap<NativeSocket>, public Connect
   // ConnectionSink
   void OnOpen(const OpenInfo& info) override;
   void OnMessage(const uint8_t* data, size_t length, bool binary, std::vector<uint8_t>* owned) override;
-  void OnError(ConnectionError error, const std::string& message, const HttpResponse* response) override;
+  void OnError(ConnectionError error, const std::string& message, const HttpResponse* response,
+               const ConnectFailure* failure) override;
   void OnClose(const CloseInfo& info) override;
   void OnFinished() override;
   void OnEngineShutdown() override;

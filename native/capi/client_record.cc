@@ -100,6 +100,8 @@ uint8_t* ClientRecord::ReserveMessage(size_t length) {
 
 void ClientRecord::OnMessage(const uint8_t* data, size_t length, bool /*binary*/, std::vector<uint8_t>* owned) {
   if (!pub_.onMessage) return;
+  // Once Close() was called nothing more is delivered, as OpenHarmony's client does.
+  if (connection_ && connection_->state() == Connection::State::kClosing) return;
   if (room_ && data == room_.get()) {  // received straight into ReserveMessage's room
     room_[length] = 0;
     {
@@ -125,7 +127,8 @@ void ClientRecord::OnMessage(const uint8_t* data, size_t length, bool /*binary*/
   pub_.onMessage(&pub_, reinterpret_cast<char*>(message_scratch_.data()), static_cast<uint32_t>(length));
 }
 
-void ClientRecord::OnError(ConnectionError error, const std::string& message, const HttpResponse* /*response*/) {
+void ClientRecord::OnError(ConnectionError error, const std::string& message, const HttpResponse* /*response*/,
+                           const ConnectFailure* /*failure*/) {
   if (!pub_.onError) return;
   OH_NetStack_WebsocketClient_ErrorResult result{static_cast<uint32_t>(OhErrorCode(error)), message.c_str()};
   CallbackScope scope(this);

@@ -41,7 +41,8 @@ class ClientRecord final : public ConnectionSink {
   void OnOpen(const OpenInfo& info) override;
   uint8_t* ReserveMessage(size_t length) override;
   void OnMessage(const uint8_t* data, size_t length, bool binary, std::vector<uint8_t>* owned) override;
-  void OnError(ConnectionError error, const std::string& message, const HttpResponse* response) override;
+  void OnError(ConnectionError error, const std::string& message, const HttpResponse* response,
+               const ConnectFailure* failure) override;
   void OnClose(const CloseInfo& info) override;
   void OnFinished() override;
   void OnEngineShutdown() override { connection_ = nullptr; }

@@ -33,14 +33,17 @@ struct TlsProfile {
 // Everything of a connection that lws keeps per vhost: connections that share these
 // share a vhost (and its SSL_CTX).
 struct VhostProfile {
+  bool uses_tls = false;  // for wss://: the vhost gets a client SSL_CTX with the trust store
   TlsProfile tls;
   std::string deflate_offer;  // permessage-deflate offer with its parameters; "" = off
   // An HTTP proxy (CONNECT) in lws's form: "ip:port" or "user:password@ip:port" (lws sends
   // the credentials as Proxy-Authorization: Basic); "" = direct.
   std::string proxy;
 
-  bool IsDefault() const { return tls.IsDefault() && deflate_offer.empty() && proxy.empty(); }
-  std::string CacheKey() const { return tls.CacheKey() + '\0' + deflate_offer + '\0' + proxy; }
+  bool IsDefault() const { return !uses_tls && tls.IsDefault() && deflate_offer.empty() && proxy.empty(); }
+  std::string CacheKey() const {
+    return std::string(uses_tls ? "tls" : "plain") + '\0' + tls.CacheKey() + '\0' + deflate_offer + '\0' + proxy;
+  }
 };
 
 struct ProxyTarget {
@@ -69,7 +72,7 @@ struct ConnectRequest {
   uint16_t pong_timeout_s = 0;        // idle time after which the connection is dropped (0: never)
   size_t max_message_bytes = kDefaultMaxMessageBytes;  // 0: no limit
   size_t compress_threshold = 0;      // permessage-deflate: smaller messages go uncompressed
-  uint32_t handshake_timeout_ms = 0;  // 0: lws's own timeouts only
+  uint32_t handshake_timeout_ms = 0;  // 0: the default, 20 s
   bool auto_pong = true;              // false: pings are reported (sink OnPing), not answered
 };
 

@@ -145,7 +145,7 @@ void Connection::AbortForShutdown() {
 void Connection::Fail(const std::string& message) {
   SetState(State::kClosed);
   connector_.StopHandshakeTimer();
-  if (sink_) sink_->OnError(ConnectionError::kConnectFailed, message, connector_.response());
+  if (sink_) sink_->OnError(ConnectionError::kConnectFailed, message, connector_.response(), &connector_.failure());
   Finish();
 }
 
@@ -305,7 +305,7 @@ int Connection::Receive(lws* wsi, const uint8_t* data, size_t len) {
     sink_->OnError(ConnectionError::kMessageTooBig,
                    "a received message exceeds the limit of " + std::to_string(assembler_.max_message_bytes()) +
                        " bytes",
-                   nullptr);
+                   nullptr, nullptr);
   }
   static const char kReason[] = "message too big";
   lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
@@ -342,7 +342,7 @@ void Connection::OnClosed(lws* wsi) {
   const int lws_close_code = lws_netstack_close_code(wsi);
   if (close_.NoteClosedWith(lws_close_code) && sink_) {
     const uint16_t code = close_.failure_code;
-    sink_->OnError(ClosingHandshake::FailureError(code), ClosingHandshake::FailureMessage(code), nullptr);
+    sink_->OnError(ClosingHandshake::FailureError(code), ClosingHandshake::FailureMessage(code), nullptr, nullptr);
   }
   if (sink_) sink_->OnClose(close_.Outcome());
   Finish();

@@ -78,6 +78,8 @@ class Connection : private ConnectorOwner, private OutboxEvents {
 
   // Dispatch of the lws protocol callback for this connection's wsi.
   int HandleLwsEvent(lws* wsi, int reason, void* in, size_t len);
+  // The server certificate check refused a certificate (an X509_STORE_CTX*).
+  void NoteCertificateRefused(x509_store_ctx_st* ctx) { connector_.NoteCertificateRefused(ctx); }
 
   static size_t LiveCount();
 

@@ -42,6 +42,38 @@ enum class ConnectionError {
   kMessageTooBig,      // a received message exceeds the limit (the connection was failed with 1009)
 };
 
+// Why a connection could not be opened (OnError with kConnectFailed): how far it got, and
+// the underlying error in the conventional terms Node uses too (a system error's errno name,
+// OpenSSL's certificate verdict), so that every face can report the same cause the same way.
+struct ConnectFailure {
+  enum class Step : uint8_t {
+    kSetup,      // before the network: TLS material, proxy credentials, the caller's close
+    kResolve,    // the host name lookup
+    kConnect,    // the TCP connect (or the unix socket's)
+    kTls,        // the TLS handshake
+    kHandshake,  // the HTTP upgrade: the request sent, the server's answer awaited or checked
+  };
+  Step step = Step::kSetup;
+  // The cause's code: a system error's name ("ECONNREFUSED", "ENOTFOUND", "ECONNRESET",
+  // "ETIMEDOUT"), a certificate verdict ("DEPTH_ZERO_SELF_SIGNED_CERT", "CERT_HAS_EXPIRED",
+  // "ERR_TLS_CERT_ALTNAME_INVALID"), a TLS library error ("ERR_SSL_WRONG_VERSION_NUMBER");
+  // "" when there is none (an HTTP refusal, a subprotocol the client did not offer, ...).
+  std::string code;
+  int error_number = 0;  // libuv's (negative) number of a system error, else 0
+  std::string syscall;   // the call that failed ("connect", "getaddrinfo"); "" if not a system call
+  std::string address;   // the peer's IP address or socket path; the host name for "getaddrinfo"
+  int port = 0;          // the peer's port (0 for a unix socket or a name lookup)
+  std::string host;      // ERR_TLS_CERT_ALTNAME_INVALID: the name the certificate was checked against
+  // What happened, in plain words, without the URL: "the connection was refused
+  // (ECONNREFUSED)". The same cause always gives the same words.
+  std::string description;
+  // The cause's own words: the system's ("connection refused"), OpenSSL's ("self-signed
+  // certificate"), or for a certificate name mismatch which names did not match.
+  std::string reason;
+  uint32_t timeout_ms = 0;  // nonzero: the opening handshake did not complete in this time
+  bool abandoned = false;   // the caller closed the connection before it opened
+};
+
 // Where complete incoming messages go (the MessageAssembler's view of the sink).
 class MessageSink {
  public:
@@ -63,8 +95,10 @@ class MessageSink {
 class ConnectionSink : public MessageSink {
  public:
   virtual void OnOpen(const OpenInfo& info) = 0;
-  // response: the HTTP answer when the handshake was refused (nullptr otherwise).
-  virtual void OnError(ConnectionError error, const std::string& message, const HttpResponse* response) = 0;
+  // response: the HTTP answer when the handshake was refused (nullptr otherwise); failure:
+  // why the connection could not be opened (kConnectFailed only, else nullptr).
+  virtual void OnError(ConnectionError error, const std::string& message, const HttpResponse* response,
+                       const ConnectFailure* failure) = 0;
   virtual void OnClose(const CloseInfo& info) = 0;
   // Last call: the connection ended (after OnClose, or after OnError if it never opened).
   virtual void OnFinished() = 0;

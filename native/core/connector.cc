@@ -1,6 +1,7 @@
 #include "connector.h"
 
 #include <libwebsockets.h>
+#include <openssl/x509_vfy.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -15,6 +16,7 @@
 #define S_ISSOCK(mode) ((void)(mode), true)
 #endif
 
+#include "connect_failure.h"
 #include "engine.h"
 #include "extension_check.h"
 #include "handshake_response.h"
@@ -23,11 +25,39 @@
 namespace netstack {
 namespace {
 
+// lws's text for a failure, without the line end some of them carry.
 std::string LwsErrorText(const void* in) {
   if (!in) return std::string();
   const char* text = static_cast<const char*>(in);
-  return std::string(text, strnlen(text, 512));
+  std::string out(text, strnlen(text, 512));
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r' || out.back() == ' ')) out.pop_back();
+  return out;
 }
+
+// The socket's pending error (SO_ERROR): why its connect failed when lws closed it without
+// reading that itself; 0 if none.
+int PendingSocketError(lws* wsi) {
+  lws_sockfd_type fd = lws_get_socket_fd(wsi);
+  if (fd == LWS_SOCK_INVALID) return 0;
+  int error = 0;
+  socklen_t length = sizeof error;
+#ifdef _WIN32
+  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, reinterpret_cast<char*>(&error), &length) != 0) return 0;
+#else
+  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0) return 0;
+#endif
+  return error;
+}
+
+// lws's texts for a connection that ended before the server answered the handshake.
+bool ClosedBeforeAnswer(const std::string& text) {
+  return text == "read failed" || text == "Peer hung up" || text == "closed before established" ||
+         text == "Closed before conn";
+}
+
+// The default limit for the opening handshake when the caller sets none (lws's own
+// per-step limits are as long; ours covers the whole handshake and says so).
+constexpr uint32_t kDefaultHandshakeTimeoutMs = 20000;
 
 }  // namespace
 
@@ -57,13 +87,16 @@ void Connector::Defer(Step step) {
 }
 
 void Connector::Start() {
+  if (request_->url.tls) LoadTrust();
+  ++pending_preparations_;
   if (!request_->url.unix_socket.empty()) {
     // A unix socket: nothing to resolve (and no proxy). Connect on a later turn of the
     // loop, as after a name lookup: Start() runs inside the caller's Connect.
     addresses_.push_back("+" + request_->url.unix_socket);  // lws's mark for a unix socket
-    Defer([this] { AfterResolve(0); });
+    Defer([this] { AfterPreparation(); });
     return;
   }
+  failure_.step = ConnectFailure::Step::kResolve;
   resolve_req_ = new uv_getaddrinfo_t;
   resolve_req_->data = this;
   struct addrinfo hints;
@@ -76,12 +109,31 @@ void Connector::Start() {
   if (rc != 0) {
     delete resolve_req_;
     resolve_req_ = nullptr;
-    last_error_ = std::string("cannot resolve ") + name + ": " + uv_strerror(rc);
+    resolve_status_ = rc;
     // Start() runs inside the caller's Connect: report on a later turn of the loop.
-    Defer([this] { owner_.OnConnectFailed(last_error_); });
+    Defer([this] { AfterPreparation(); });
     return;
   }
   holds_.Set(Hold::kNameLookup, true);
+}
+
+void Connector::LoadTrust() {
+  const TlsProfile& tls = request_->vhost.tls;
+  trust_ = engine_.LoadedTrust(tls);
+  if (trust_) return;
+  // Made ready off the loop while the name is looked up: the loop never waits for it.
+  ++pending_preparations_;
+  holds_.Set(Hold::kTrustStore, true);
+  engine_.LoadTrust(tls, [this](TrustStoreCache::Ready ready) {
+    holds_.Set(Hold::kTrustStore, false);
+    trust_ = std::move(ready);
+    AfterPreparation();
+  });
+}
+
+void Connector::AfterPreparation() {
+  if (--pending_preparations_ > 0) return;  // the lookup or the trust store is still to come
+  AfterResolve(resolve_status_);
 }
 
 void Connector::CancelLookup() {
@@ -109,7 +161,8 @@ void Connector::OnResolved(uv_getaddrinfo_t* req, int status, struct addrinfo* r
     }
   }
   uv_freeaddrinfo(res);
-  self->AfterResolve(status);
+  self->resolve_status_ = status;
+  self->AfterPreparation();
 }
 
 void Connector::AfterResolve(int status) {
@@ -118,13 +171,13 @@ void Connector::AfterResolve(int status) {
     return;
   }
   if (abandoned_) {
-    last_error_ = "closed before the connection was established";
+    failure_.abandoned = true;
     owner_.OnConnectFailed(DescribeFailure());
     return;
   }
   if (status != 0 || addresses_.empty()) {
-    owner_.OnConnectFailed("cannot resolve host '" + LookupName() + "': " +
-                           (status != 0 ? uv_strerror(status) : "no address"));
+    SetLookupError(&failure_, status, LookupName());
+    owner_.OnConnectFailed(DescribeFailure());
     return;
   }
   owner_.OnConnecting();
@@ -136,13 +189,18 @@ void Connector::ConnectToNextAddress() {
   const std::string host_header = url.HostHeader();
   // The CONNECT target: the URL's host name as given (IPv6 literals in brackets).
   const std::string connect_target = url.host_is_ipv6 ? "[" + url.host + "]" : url.host;
-  while (next_address_ < addresses_.size()) {  // a `break` gives up with last_error_
+  while (next_address_ < addresses_.size()) {  // a `break` gives up with failure_
     const std::string& address = addresses_[next_address_++];
+    failure_ = ConnectFailure();
+    failure_.step = ConnectFailure::Step::kConnect;
+    failure_.address = url.unix_socket.empty() ? address : url.unix_socket;
+    failure_.port = url.unix_socket.empty() ? (request_->proxy.host.empty() ? url.port : request_->proxy.port) : 0;
     lws_client_connect_info info;
     std::memset(&info, 0, sizeof info);
     info.context = engine_.context();
     info.address = address.c_str();
     VhostProfile profile = request_->vhost;
+    profile.uses_tls = url.tls;
     if (!url.tls) profile.tls = TlsProfile();  // TLS material only matters for wss
     if (!request_->proxy.host.empty() && url.unix_socket.empty()) {
       // lws connects to the proxy (`address`) and asks it to CONNECT to info.address: the
@@ -151,8 +209,11 @@ void Connector::ConnectToNextAddress() {
       bool v6 = address.find(':') != std::string::npos;
       profile.proxy = (v6 ? "[" + address + "]" : address) + ":" + std::to_string(proxy.port);
       if (!proxy.username.empty() || !proxy.password.empty()) {
-        last_error_ = proxy.CheckCredentials();
-        if (!last_error_.empty()) break;
+        std::string why = proxy.CheckCredentials();
+        if (!why.empty()) {
+          SetReason(why);
+          break;
+        }
         profile.proxy = proxy.username + ":" + proxy.password + "@" + profile.proxy;
       }
       info.address = connect_target.c_str();
@@ -167,11 +228,11 @@ void Connector::ConnectToNextAddress() {
     info.userdata = lws_user_;
     info.pwsi = socket_;
     info.ssl_connection = LCCSCF_HTTP_NO_FOLLOW_REDIRECT;  // a redirect fails the handshake (RFC 6455 4.1)
-    if (!profile.IsDefault()) {
+    if (!profile.IsDefault()) {  // every wss:// profile has a vhost of its own (its trust store)
       std::string vhost_error;
-      info.vhost = engine_.VhostFor(profile, &vhost_error);
+      info.vhost = engine_.VhostFor(profile, trust_, &vhost_error);
       if (!info.vhost) {
-        last_error_ = vhost_error;
+        SetReason(vhost_error);
         break;
       }
     }
@@ -199,6 +260,10 @@ void Connector::ConnectToNextAddress() {
     lws* wsi = lws_client_connect_via_info(&info);
     in_connect_call_ = false;
     if (!wsi && attempt_wsi_) {  // still to be destroyed
+      // lws reports no CONNECTION_ERROR for a failure inside the call (e.g. a unix socket
+      // file that is not there): ask the wsi why, while it still exists.
+      int error = failure_.code.empty() ? lws_netstack_connect_errno(attempt_wsi_) : 0;
+      if (error != 0) SetSystemError(&failure_, error, "connect");
       abandoned_sockets_.push_back(attempt_wsi_);
       holds_.Set(Hold::kAbandonedSocket, true);
     }
@@ -206,7 +271,7 @@ void Connector::ConnectToNextAddress() {
     if (wsi) {
       *socket_ = wsi;
       holds_.Set(Hold::kSocket, true);
-      if (!handshake_timer_ && request_->handshake_timeout_ms) StartHandshakeTimer();
+      if (!handshake_timer_) StartHandshakeTimer();
       return;
     }
     *socket_ = nullptr;
@@ -222,9 +287,13 @@ bool Connector::InterceptAttemptEvent(lws* wsi, int reason_value, void* in) {
     if (request_ && !request_->servername.empty()) lws_netstack_set_servername(wsi, request_->servername.c_str());
     return true;
   }
+  if (reason == LWS_CALLBACK_WSI_CREATE) {  // lws's mark of a connected socket (maybe inside the call)
+    if (in_connect_call_ || wsi == *socket_) OnSocketConnected();
+    return true;
+  }
   if (in_connect_call_) {
     // Inside lws_client_connect_via_info: remember why, ConnectToNextAddress decides.
-    if (reason == LWS_CALLBACK_CLIENT_CONNECTION_ERROR) last_error_ = LwsErrorText(in);
+    if (reason == LWS_CALLBACK_CLIENT_CONNECTION_ERROR) NoteConnectionError(wsi, in);
     return true;
   }
   if (reason == LWS_CALLBACK_WSI_DESTROY && wsi != *socket_) {
@@ -250,15 +319,35 @@ int Connector::AppendHeaders(lws* wsi, void* in, size_t len) {
     if (lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char*>(name.c_str()),
                                     reinterpret_cast<const unsigned char*>(header.second.data()),
                                     static_cast<int>(header.second.size()), cursor, end)) {
-      last_error_ = "the handshake headers do not fit in the request buffer";
+      filter_error_ = "the handshake headers do not fit in the request buffer";
       return -1;
     }
   }
   return 0;
 }
 
+void Connector::OnSocketConnected() {
+  if (!request_) return;
+  // Through a proxy, its CONNECT exchange comes first; its failures have texts of their own.
+  failure_.step = request_->url.tls ? ConnectFailure::Step::kTls : ConnectFailure::Step::kHandshake;
+}
+
+void Connector::NoteCertificateRefused(x509_store_ctx_st* ctx) {
+  if (!request_ || certificate_refused_ || X509_STORE_CTX_get_error(ctx) == X509_V_OK) return;
+  certificate_refused_ = true;
+  SetCertificateError(&failure_, ctx, request_->servername.empty() ? request_->url.host : request_->servername);
+}
+
+void Connector::SetReason(std::string reason) {
+  failure_.code.clear();
+  failure_.error_number = 0;
+  failure_.syscall.clear();
+  failure_.reason = std::move(reason);
+}
+
 int Connector::CheckResponse(lws* wsi) {
   // The response headers are still parsed here (gone once established).
+  failure_.step = ConnectFailure::Step::kHandshake;
   CaptureResponse(wsi);
   if (!request_) return -1;  // only during the handshake, when it is there
   filter_error_ = CheckSubprotocol();
@@ -267,11 +356,41 @@ int Connector::CheckResponse(lws* wsi) {
 }
 
 void Connector::NoteConnectionError(lws* wsi, const void* in) {
-  last_error_ = abandoned_              ? std::string("closed before the connection was established")
-                : !filter_error_.empty() ? filter_error_
-                                         : LwsErrorText(in);
-  if (!abandoned_ && filter_error_.empty()) DescribeProxyFailure();
+  using Step = ConnectFailure::Step;
   CaptureResponse(wsi);  // a refused handshake (e.g. 401) still has its headers here
+  const std::string text = LwsErrorText(in);
+  if (abandoned_) {
+    failure_.abandoned = true;
+  } else if (!filter_error_.empty()) {
+    failure_.step = Step::kHandshake;
+    SetReason(filter_error_);
+  } else if (DescribeProxyFailure(text)) {
+    // the proxy's answer, said in failure_.reason
+  } else if (have_response_ && response_.status != 0 && response_.status != 101) {
+    failure_.step = Step::kHandshake;
+    SetReason("the server answered the handshake with HTTP " + std::to_string(response_.status) +
+              " instead of 101 Switching Protocols" +
+              (text == "problems parsing header" ? " (and its headers could not be parsed: over 4 KiB?)" : ""));
+  } else if (text.rfind("Timed out waiting", 0) == 0) {
+    SetTimedOut(&failure_, Engine::kLwsStepTimeoutSeconds * 1000);  // lws's own limit of a step
+  } else if (failure_.step == Step::kConnect) {
+    int error = lws_netstack_connect_errno(wsi);
+    if (error == 0) error = PendingSocketError(wsi);
+    if (error != 0) {
+      SetSystemError(&failure_, error, "connect");
+      if (failure_.code == "ETIMEDOUT") SetTimedOut(&failure_, Engine::kLwsStepTimeoutSeconds * 1000);
+    } else {
+      SetReason(text);
+    }
+  } else if (failure_.step == Step::kTls) {
+    if (!certificate_refused_) SetTlsError(&failure_, text);
+  } else if (failure_.step == Step::kHandshake && ClosedBeforeAnswer(text)) {
+    SetClosedByServer(&failure_);
+  } else if (text == "problems parsing header") {
+    SetReason("the server's answer to the handshake could not be parsed (not HTTP, or headers over 4 KiB)");
+  } else {
+    SetReason(text);
+  }
 }
 
 bool Connector::CanRetry() const { return next_address_ < addresses_.size() && !abandoned_ && !proxy_refused_; }
@@ -309,12 +428,11 @@ void Connector::StartHandshakeTimer() {
           self->StopHandshakeTimer();  // fired once, for nothing: it must still release its hold
           return;
         }
-        self->last_error_ = "the opening handshake timed out after " +
-                            std::to_string(self->request_->handshake_timeout_ms) + " ms";
+        SetTimedOut(&self->failure_, self->HandshakeTimeoutMs());
         self->next_address_ = self->addresses_.size();  // no other address either
         self->owner_.OnHandshakeTimeout(self->DescribeFailure());
       },
-      request_->handshake_timeout_ms, 0);
+      HandshakeTimeoutMs(), 0);
 }
 
 void Connector::StopHandshakeTimer() {
@@ -362,54 +480,65 @@ std::string Connector::CheckSubprotocol() const {
   return "the server chose subprotocol '" + protocol_ + "', which was not offered (" + request_->protocols + ")";
 }
 
-std::string Connector::DescribeFailure() const {
-  if (!request_) return "the connection failed";  // only before open, when it is there
-  std::string message = "cannot connect to " + request_->url.Describe();
-  std::string detail = last_error_;
-  const std::string& socket_path = request_->url.unix_socket;
-  if (!socket_path.empty() && !abandoned_) {
-    // lws only says "Unable to connect" (or nothing): say what is wrong with the socket file.
-    std::string why;
-    struct stat info;
-    if (stat(socket_path.c_str(), &info) != 0) {
-      why = socket_path + ": " + std::strerror(errno);
-    } else if (!S_ISSOCK(info.st_mode)) {
-      why = socket_path + " is not a socket";
-    } else if (detail.empty() || detail == "Unable to connect") {
-      why = "nothing accepts connections on " + socket_path;
-    }
-    if (!why.empty()) detail = detail.empty() ? why : detail + " (" + why + ")";
-  } else if (!request_->proxy.host.empty() && !proxy_refused_ && !abandoned_ && !detail.empty()) {
-    detail += " (through the proxy " + request_->proxy.host + ":" + std::to_string(request_->proxy.port) + ")";
+std::string Connector::DescribeFailure() {
+  if (!request_) {  // only before open, when it is there
+    failure_.description = "the connection failed";
+    return failure_.description;
   }
-  if (!detail.empty()) message += ": " + detail;
-  return message;
+  failure_.description.clear();
+  const std::string& socket_path = request_->url.unix_socket;
+  if (!socket_path.empty() && !failure_.abandoned && failure_.timeout_ms == 0 &&
+      failure_.step == ConnectFailure::Step::kConnect && failure_.code != "ENOENT") {
+    // connect() says "refused" for any file that is no socket: say what it is.
+    struct stat info;
+    if (stat(socket_path.c_str(), &info) == 0 && !S_ISSOCK(info.st_mode)) {
+      failure_.description = socket_path + " is not a socket" + (failure_.code.empty() ? "" : " (" + failure_.code + ")");
+    }
+  }
+  if (failure_.description.empty() && !socket_path.empty() && failure_.code.empty() && failure_.reason.empty()) {
+    failure_.description = "nothing accepts connections on " + socket_path;
+  }
+  if (failure_.description.empty()) failure_.description = DescribeConnectFailure(failure_);
+  if (!request_->proxy.host.empty() && socket_path.empty() && !proxy_refused_ && !failure_.abandoned) {
+    failure_.description += " (through the proxy " + request_->proxy.host + ":" + std::to_string(request_->proxy.port) + ")";
+  }
+  return "cannot connect to " + request_->url.Describe() + ": " + failure_.description;
 }
 
-// lws's terse texts for a failed CONNECT, made clear. A refusal (e.g. 407) is kept as the
-// response's status and is final: the proxy's other addresses would answer the same.
-void Connector::DescribeProxyFailure() {
-  if (!request_ || request_->proxy.host.empty() || !request_->url.unix_socket.empty()) return;
+uint32_t Connector::HandshakeTimeoutMs() const {
+  return request_ && request_->handshake_timeout_ms ? request_->handshake_timeout_ms : kDefaultHandshakeTimeoutMs;
+}
+
+// lws's terse texts for a failed CONNECT, made clear; false if `text` is none of them. A
+// refusal (e.g. 407) is kept as the response's status and is final: the proxy's other
+// addresses would answer the same.
+bool Connector::DescribeProxyFailure(const std::string& text) {
+  if (!request_ || request_->proxy.host.empty() || !request_->url.unix_socket.empty()) return false;
   const std::string proxy = "the proxy " + request_->proxy.host + ":" + std::to_string(request_->proxy.port);
   static const char kRefused[] = "http_proxy -> ";  // lws: the status of a CONNECT answer other than 200
-  if (last_error_.rfind(kRefused, 0) == 0) {
-    int status = std::atoi(last_error_.c_str() + sizeof kRefused - 1);
+  if (text.rfind(kRefused, 0) == 0) {
+    int status = std::atoi(text.c_str() + sizeof kRefused - 1);
     proxy_refused_ = true;
     if (!have_response_) {
       have_response_ = true;
       response_.status = status;
     }
-    last_error_ = proxy + " refused the tunnel: it answered CONNECT with HTTP " + std::to_string(status);
+    std::string why = proxy + " refused the tunnel: it answered CONNECT with HTTP " + std::to_string(status);
     if (status == 407) {
-      last_error_ += request_->proxy.username.empty() && request_->proxy.password.empty()
-                         ? " Proxy Authentication Required (give the proxy's user name and password)"
-                         : " Proxy Authentication Required (it did not accept the user name and password)";
+      why += request_->proxy.username.empty() && request_->proxy.password.empty()
+                 ? " Proxy Authentication Required (give the proxy's user name and password)"
+                 : " Proxy Authentication Required (it did not accept the user name and password)";
     }
-  } else if (last_error_ == "http_proxy fail") {
-    last_error_ = proxy + " did not answer CONNECT with HTTP/1.x (is it an HTTP proxy?)";
-  } else if (last_error_ == "proxy conn dead") {
-    last_error_ = proxy + " closed the connection before answering CONNECT";
+    SetReason(why);
+  } else if (text == "http_proxy fail") {
+    SetReason(proxy + " did not answer CONNECT with HTTP/1.x (is it an HTTP proxy?)");
+  } else if (text == "proxy conn dead") {
+    SetReason(proxy + " closed the connection before answering CONNECT");
+  } else {
+    return false;
   }
+  failure_.step = ConnectFailure::Step::kConnect;
+  return true;
 }
 
 }  // namespace netstack

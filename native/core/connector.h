@@ -1,7 +1,9 @@
-// How a Connection gets open: the name lookup (off the loop thread), one lws connect
-// attempt per address (through a proxy when asked), the handshake's extra headers, the
-// check of the server's answer (subprotocol, extensions), the handshake timeout, and the
-// failure texts. It keeps the handshake's data only until the connection is open.
+// How a Connection gets open: the name lookup and, for wss://, the trusted certificates
+// (both off the loop thread, at the same time), one lws connect attempt per address
+// (through a proxy when asked), the handshake's extra headers, the check of the server's
+// answer (subprotocol, extensions), the handshake timeout, and why it failed (the step it
+// got to and the cause: ConnectFailure). It keeps the handshake's data only until the
+// connection is open.
 //
 // The Connection routes the lws events of the handshake here and is told the outcome
 // through ConnectorOwner; every loop callback the connector waits for is a Hold of the
@@ -17,9 +19,11 @@
 #include "connect_request.h"
 #include "connection_sink.h"
 #include "loop_holds.h"
+#include "trust_store.h"
 
 struct lws;
 struct lws_retry_bo;
+struct x509_store_ctx_st;
 
 namespace netstack {
 
@@ -34,7 +38,7 @@ class ConnectorOwner {
   virtual void OnConnecting() = 0;
   // An attempt is under way (the connection is not open, failed or closed yet).
   virtual bool StillConnecting() const = 0;
-  // No attempt is left: report `message` as the connection's error and end.
+  // No attempt is left: report `message` (and the connector's failure()) and end.
   virtual void OnConnectFailed(const std::string& message) = 0;
   // Nobody waits for the outcome any more: end quietly.
   virtual void OnConnectAbandoned() = 0;
@@ -58,7 +62,8 @@ class Connector {
   Connector(const Connector&) = delete;
   Connector& operator=(const Connector&) = delete;
 
-  // Resolves the name (or takes the unix socket) and connects on a later loop turn.
+  // Resolves the name (or takes the unix socket), for wss:// gets the trusted certificates
+  // ready, and connects on a later loop turn.
   void Start();
   // The lookup is no longer wanted (it still comes back, cancelled).
   void CancelLookup();
@@ -74,6 +79,9 @@ class Connector {
   int CheckResponse(lws* wsi);
   // LWS_CALLBACK_CLIENT_CONNECTION_ERROR: records why (DescribeFailure says it).
   void NoteConnectionError(lws* wsi, const void* in);
+  // LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION with preverify_ok 0: the
+  // certificate check's verdict (the first one is the cause).
+  void NoteCertificateRefused(x509_store_ctx_st* ctx);
   // Another address may be tried after a failed attempt.
   bool CanRetry() const;
   // Tries the next address on a later loop turn.
@@ -85,8 +93,10 @@ class Connector {
   void ReleaseHandshakeData();
 
   void StopHandshakeTimer();
-  // "cannot connect to ws://host:port: why".
-  std::string DescribeFailure() const;
+  // "cannot connect to ws://host:port: why"; also completes failure()'s description.
+  std::string DescribeFailure();
+  // Why the connection could not be opened (complete once DescribeFailure() was called).
+  const ConnectFailure& failure() const { return failure_; }
   // The server's HTTP answer, when one was read (also of a refused handshake).
   const HttpResponse* response() const { return have_response_ ? &response_ : nullptr; }
   const HttpResponse& handshake_response() const { return response_; }  // empty if none was read
@@ -97,14 +107,20 @@ class Connector {
 
  private:
   static void OnResolved(uv_getaddrinfo_t* req, int status, struct addrinfo* res);
+  void LoadTrust();
+  // The lookup and the trust store are both back: go on.
+  void AfterPreparation();
   void AfterResolve(int status);
+  void OnSocketConnected();
+  void SetReason(std::string reason);
   void ConnectToNextAddress();
   template <typename Step>
   void Defer(Step step);
   void StartHandshakeTimer();
   void CaptureResponse(lws* wsi);
   std::string CheckSubprotocol() const;
-  void DescribeProxyFailure();
+  bool DescribeProxyFailure(const std::string& text);
+  uint32_t HandshakeTimeoutMs() const;
   const std::string& LookupName() const;
 
   Engine& engine_;
@@ -120,9 +136,13 @@ class Connector {
   uv_getaddrinfo_t* resolve_req_ = nullptr;  // owned; freed in OnResolved
   std::vector<std::string> addresses_;
   size_t next_address_ = 0;
-  std::string last_error_;
+  int resolve_status_ = 0;
+  TrustStoreCache::Ready trust_;  // wss: the trusted certificates, until the vhost has them
+  ConnectFailure failure_;        // the step reached, and the last attempt's cause
   std::string filter_error_;     // why we refused the server's handshake response
   bool proxy_refused_ = false;   // the proxy answered CONNECT with something other than 200
+  bool certificate_refused_ = false;  // failure_ holds the certificate check's verdict
+  int pending_preparations_ = 0;  // the name lookup and the trust store still to come back
   bool abandoned_ = false;       // Terminate(): no retry, no more waiting
   HttpResponse response_;
   bool have_response_ = false;

@@ -32,7 +32,14 @@ int EngineLwsCallback(lws* wsi, lws_callback_reasons reason, void* user, void* i
       if (engine) engine->LoadTrustStore(user);
       return 0;
     }
+    case LWS_CALLBACK_OPENSSL_PERFORM_SERVER_CERT_VERIFICATION: {
+      // Here `user` is the X509_STORE_CTX and `len` preverify_ok; 0 leaves lws's verdict.
+      auto* connection = static_cast<Connection*>(lws_wsi_user(wsi));
+      if (connection && len == 0) connection->NoteCertificateRefused(static_cast<x509_store_ctx_st*>(user));
+      return 0;
+    }
     case LWS_CALLBACK_CONNECTING:
+    case LWS_CALLBACK_WSI_CREATE:
     case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
     case LWS_CALLBACK_CLIENT_FILTER_PRE_ESTABLISH:
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
@@ -110,12 +117,19 @@ bool Engine::Init() {
   void* foreign_loops[1] = {loop_};
   info.port = CONTEXT_PORT_NO_LISTEN;
   info.protocols = kProtocols;
+  // DISABLE_OS_CA_CERTS: lws would load the system's CA file into every client SSL_CTX it
+  // makes (tens of ms on the loop each time); each gets the trust store we choose instead.
+  // ADOPT_APPLY_LISTEN_ACCEPT_CONFIG: its only effect on a client-only context (no listen
+  // role is named) is that lws makes no client SSL_CTX for the context's own vhost, which
+  // carries ws:// only (every wss:// profile has a vhost of its own): about a millisecond
+  // of OpenSSL set-up less on the first connect.
   info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT |
-                 LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_JUST_USE_RAW_ORIGIN;
+                 LWS_SERVER_OPTION_VALIDATE_UTF8 | LWS_SERVER_OPTION_JUST_USE_RAW_ORIGIN |
+                 LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS | LWS_SERVER_OPTION_ADOPT_APPLY_LISTEN_ACCEPT_CONFIG;
   info.foreign_loops = foreign_loops;
   info.user = this;
   info.pcontext = &context_;
-  info.timeout_secs = 20;
+  info.timeout_secs = kLwsStepTimeoutSeconds;
   // lws reads from a socket into this per-thread buffer: at lws's default of 4 KiB a
   // 1 MiB message took about 260 recv() calls and as many loop wake-ups.
   info.pt_serv_buf_size = 256 * 1024;
@@ -143,24 +157,65 @@ bool Engine::Init() {
 
 void Engine::LoadTrustStore(void* ssl_ctx_ptr) {
   auto* ssl_ctx = static_cast<ssl_ctx_st*>(ssl_ctx_ptr);
-  const TlsProfile* profile = profile_being_loaded_;
-  std::string pem;
-  if (profile && !profile->ca.empty()) pem = profile->ca;
-  else if (config_.trusted_ca_pem) pem = config_.trusted_ca_pem();
-  UseTrustedCertificates(ssl_ctx, pem);
-  if (profile && profile->tls13_only) SSL_CTX_set_min_proto_version(ssl_ctx, TLS1_3_VERSION);
-  if (profile) profile_error_ = UseClientCertificate(ssl_ctx, *profile);
+  if (trust_being_loaded_) {
+    trust_being_loaded_->UseIn(ssl_ctx);
+  } else {
+    // The context's own vhost (ws:// only): it trusts nothing, not even a directory lws guessed.
+    TrustNothing(ssl_ctx);
+  }
+  if (profile_being_loaded_ && profile_being_loaded_->tls13_only) SSL_CTX_set_min_proto_version(ssl_ctx, TLS1_3_VERSION);
+  if (profile_being_loaded_) profile_error_ = UseClientCertificate(ssl_ctx, *profile_being_loaded_);
+}
+
+TrustStoreCache::Ready Engine::LoadedTrust(const TlsProfile& tls) {
+  return tls.ca.empty() ? default_trust_ : TrustStoreCache::Find(tls.ca);
+}
+
+void Engine::LoadTrust(const TlsProfile& tls, std::function<void(TrustStoreCache::Ready)> done) {
+  if (!tls.ca.empty()) {
+    if (!TrustStoreCache::Load(loop_, tls.ca, done)) Defer([done] { done(nullptr); });
+    return;
+  }
+  default_trust_waiters_.push_back(std::move(done));
+  if (default_trust_loading_) return;
+  default_trust_loading_ = true;
+  // Every waiter is told, also while the engine shuts down (each holds its connection).
+  auto parsed = [this](TrustStoreCache::Ready ready) {
+    default_trust_loading_ = false;
+    default_trust_ = ready;
+    std::vector<std::function<void(TrustStoreCache::Ready)>> waiters;
+    waiters.swap(default_trust_waiters_);
+    for (auto& waiter : waiters) waiter(ready);
+  };
+  auto with_pem = [this, parsed](std::string pem) {
+    if (shutting_down_) {  // nobody will connect: tell the waiters without parsing anything
+      Defer([parsed] { parsed(nullptr); });
+      return;
+    }
+    TrustStoreCache::Ready known = TrustStoreCache::Find(pem);  // parsed already (another engine)
+    if (known) {
+      Defer([parsed, known] { parsed(known); });
+    } else if (!TrustStoreCache::Load(loop_, pem, parsed)) {
+      Defer([parsed] { parsed(nullptr); });
+    }
+  };
+  if (config_.trusted_ca_pem) {
+    config_.trusted_ca_pem(with_pem);
+  } else {
+    with_pem(std::string());
+  }
 }
 
 // A vhost made for one profile, and what lws keeps pointers to while it lives.
 struct Engine::ProfileVhost {
   lws_vhost* vhost = nullptr;
+  TrustStoreCache::Ready trust;  // shared with its SSL_CTX; keeps the cache's entry
   std::string deflate_offer;
   std::string proxy;
   lws_extension extensions[2] = {};
 };
 
-lws_vhost* Engine::VhostFor(const VhostProfile& profile, std::string* error) {
+lws_vhost* Engine::VhostFor(const VhostProfile& profile, const TrustStoreCache::Ready& trust, std::string* error) {
   std::string key = profile.CacheKey();
   auto found = vhosts_.find(key);
   if (found != vhosts_.end()) return found->second->vhost;
@@ -173,7 +228,16 @@ lws_vhost* Engine::VhostFor(const VhostProfile& profile, std::string* error) {
   info.vhost_name = name.c_str();
   info.port = CONTEXT_PORT_NO_LISTEN;
   info.protocols = kProtocols;
-  info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+  // Only a wss:// vhost gets a client SSL_CTX (made by lws, with our trust store).
+  info.options = LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
+  if (profile.uses_tls) {
+    if (!trust) {
+      *error = "the trusted certificates could not be loaded";
+      return nullptr;
+    }
+    info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    entry->trust = trust;
+  }
   if (!profile.proxy.empty()) {
     entry->proxy = profile.proxy;
     // "[user:password@]ip:port": lws_set_proxy() splits it (and keeps the credentials as a
@@ -187,9 +251,11 @@ lws_vhost* Engine::VhostFor(const VhostProfile& profile, std::string* error) {
     info.extensions = entry->extensions;
   }
   profile_being_loaded_ = &profile.tls;
+  trust_being_loaded_ = entry->trust.get();
   profile_error_.clear();
   lws_vhost* vhost = lws_create_vhost(context_, &info);
   profile_being_loaded_ = nullptr;
+  trust_being_loaded_ = nullptr;
   if (!vhost || !profile_error_.empty()) {
     *error = profile_error_.empty() ? "the TLS settings could not be applied" : profile_error_;
     // A vhost that failed its TLS set-up is left to lws; it is never used.

@@ -6,12 +6,15 @@
 #include <uv.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "socket_linger.h"
+#include "trust_store.h"
 #include "turn_batcher.h"
 
 struct lws;
@@ -27,15 +30,20 @@ struct TlsProfile;
 struct VhostProfile;
 
 struct EngineConfig {
-  // PEM certificates trusted for wss:// (Node's store in the addon). Empty: the
-  // OpenSSL default paths of the system (libnet_websocket.so).
-  std::function<std::string()> trusted_ca_pem;
+  // The PEM certificates trusted for wss:// (Node's store in the addon), asked for once, on
+  // the first wss:// connect without a `ca` of its own: call `done` with them, on the loop
+  // thread, later or at once. Unset, or an empty bundle: the OpenSSL default paths of the
+  // system (libnet_websocket.so).
+  std::function<void(std::function<void(std::string)> done)> trusted_ca_pem;
   // Let the loop exit while the engine only idles (the addon: Node must be able to exit).
   bool unref_idle_handles = false;
 };
 
 class Engine {
  public:
+  // lws's own limit for each step of getting connected (its context's timeout_secs).
+  static constexpr uint32_t kLwsStepTimeoutSeconds = 20;
+
   // nullptr if lws could not create its context.
   static std::unique_ptr<Engine> Create(uv_loop_t* loop, EngineConfig config);
   ~Engine();
@@ -72,13 +80,20 @@ class Engine {
   // could be had (then the frame must go through lws, which fails the write).
   bool NextMask(uint8_t mask[4]);
 
-  // lws asks for the client trust store of its SSL_CTX (an SSL_CTX*).
+  // lws made a client SSL_CTX (an SSL_CTX*): give it its trust store and client certificate.
   void LoadTrustStore(void* ssl_ctx);
 
-  // The lws vhost for this profile: its client SSL_CTX carries the profile's CAs and
-  // client certificate, its extensions the deflate offer (made once per distinct
-  // profile). nullptr with *error set if they cannot be used.
-  lws_vhost* VhostFor(const VhostProfile& profile, std::string* error);
+  // The trust store of a wss:// connection with these settings (its `ca`, else the engine's
+  // default) if it is ready, else nullptr: then LoadTrust.
+  TrustStoreCache::Ready LoadedTrust(const TlsProfile& tls);
+  // Gets it ready off the loop thread (the default bundle is asked for once, parsed once)
+  // and calls done on the loop thread, never from inside this call (nullptr: no store).
+  void LoadTrust(const TlsProfile& tls, std::function<void(TrustStoreCache::Ready)> done);
+
+  // The lws vhost for this profile: for wss://, its client SSL_CTX trusts `trust` and carries
+  // the profile's client certificate; its extensions make the deflate offer (made once per
+  // distinct profile; `trust` is only read then). nullptr with *error set if they cannot be used.
+  lws_vhost* VhostFor(const VhostProfile& profile, const TrustStoreCache::Ready& trust, std::string* error);
 
  private:
   explicit Engine(uv_loop_t* loop, EngineConfig config);
@@ -90,7 +105,11 @@ class Engine {
   struct ProfileVhost;
   std::unordered_map<std::string, std::unique_ptr<ProfileVhost>> vhosts_;
   const TlsProfile* profile_being_loaded_ = nullptr;  // set while lws builds a vhost's SSL_CTX
+  const TrustStore* trust_being_loaded_ = nullptr;    // the trust store for that SSL_CTX
   std::string profile_error_;
+  TrustStoreCache::Ready default_trust_;  // parsed once; kept while the engine lives
+  bool default_trust_loading_ = false;
+  std::vector<std::function<void(TrustStoreCache::Ready)>> default_trust_waiters_;
   lws_context* context_ = nullptr;
   std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;
   bool shutting_down_ = false;

@@ -11,6 +11,7 @@ namespace netstack {
 
 enum class Hold : uint8_t {
   kNameLookup,       // uv_getaddrinfo on the thread pool (OnResolved comes back)
+  kTrustStore,       // wss: the trusted certificates being parsed on the thread pool
   kDeferredStep,     // Engine::Defer: the unix socket's start, a retry, a failure to report
   kHandshakeTimer,   // the handshake timer's handle, until its close callback ran
   kSocket,           // the lws wsi of the current attempt, until its WSI_DESTROY
@@ -28,7 +29,7 @@ class LoopHolds {
   bool none() const { return bits_ == 0; }
   // "name lookup, socket": for a diagnosis of a connection that stays alive.
   std::string Describe() const {
-    static const char* const kNames[] = {"name lookup", "deferred step", "handshake timer", "socket",
+    static const char* const kNames[] = {"name lookup", "trust store", "deferred step", "handshake timer", "socket",
                                          "abandoned socket"};
     static_assert(sizeof kNames / sizeof kNames[0] == static_cast<size_t>(Hold::kCount), "a name per hold");
     std::string text;

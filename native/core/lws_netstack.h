@@ -16,6 +16,9 @@ void lws_netstack_set_rx_limit(struct lws* wsi, size_t limit);
 int lws_netstack_close_code(struct lws* wsi);
 // patches/lws/0007: a TLS server name (SNI, certificate check) other than the Host header's.
 void lws_netstack_set_servername(struct lws* wsi, const char* name);
+// patches/lws/0030: the errno of the wsi's failed connect() attempt (ETIMEDOUT when lws's
+// attempt timed out), 0 if none failed.
+int lws_netstack_connect_errno(struct lws* wsi);
 // patches/lws/0010: "a new frame may not start yet": part of an earlier frame is still in
 // lws's buffer, or permessage-deflate is still sending the fragments of the previous
 // message (a write now would be glued to it). The public lws_send_pipe_choked() tests

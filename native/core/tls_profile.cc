@@ -10,22 +10,6 @@
 namespace netstack {
 namespace {
 
-// Every certificate of a PEM bundle into a new store (lws itself would take only the first).
-X509_STORE* StoreFromPem(const std::string& pem) {
-  X509_STORE* store = X509_STORE_new();
-  if (!store) return nullptr;
-  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
-  if (bio) {
-    while (X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr)) {
-      X509_STORE_add_cert(store, cert);
-      X509_free(cert);
-    }
-    BIO_free(bio);
-  }
-  ERR_clear_error();  // the end of the bundle reads as an error
-  return store;
-}
-
 int PassphraseCallback(char* buffer, int size, int /*rwflag*/, void* user) {
   const auto* passphrase = static_cast<const std::string*>(user);
   int length = static_cast<int>(passphrase->size());
@@ -36,12 +20,8 @@ int PassphraseCallback(char* buffer, int size, int /*rwflag*/, void* user) {
 
 }  // namespace
 
-void UseTrustedCertificates(SSL_CTX* ssl_ctx, const std::string& pem) {
-  if (pem.empty()) {
-    SSL_CTX_set_default_verify_paths(ssl_ctx);
-  } else if (X509_STORE* store = StoreFromPem(pem)) {
-    SSL_CTX_set_cert_store(ssl_ctx, store);  // takes ownership
-  }
+void TrustNothing(SSL_CTX* ssl_ctx) {
+  if (X509_STORE* store = X509_STORE_new()) SSL_CTX_set_cert_store(ssl_ctx, store);  // takes ownership
 }
 
 std::string UseClientCertificate(SSL_CTX* ssl_ctx, const TlsProfile& profile) {

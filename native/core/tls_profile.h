@@ -1,5 +1,6 @@
-// The client side of TLS in an SSL_CTX lws made for a vhost: which certificates are
-// trusted, and the client certificate of a TlsProfile. OpenSSL only; no lws here.
+// The client side of TLS in an SSL_CTX lws made for a vhost: the client certificate of a
+// TlsProfile (the trusted certificates are a TrustStore, trust_store.h). OpenSSL only; no
+// lws here.
 #pragma once
 
 #include <string>
@@ -10,10 +11,10 @@ struct ssl_ctx_st;  // OpenSSL's SSL_CTX
 
 namespace netstack {
 
-// Replaces whatever lws loaded with exactly the certificates of the PEM bundle (wss trusts
-// what Node's tls trusts, or the user's ca; never a directory lws guessed); an empty
-// bundle: OpenSSL's default paths.
-void UseTrustedCertificates(ssl_ctx_st* ssl_ctx, const std::string& pem);
+// Replaces whatever lws loaded with an empty store: an SSL_CTX that must never verify a
+// server (the context's own vhost, which carries ws:// only) trusts nothing, not even a
+// directory lws guessed.
+void TrustNothing(ssl_ctx_st* ssl_ctx);
 
 // The profile's client certificate chain and key; "" on success (also when the profile
 // has none), else why not.

@@ -297,7 +297,8 @@ describe('unix domain sockets (ws+unix:)', () => {
     const error = await connectError(`ws+unix://${missing}:/`, {});
     expect(error).toBeInstanceOf(ConnectError);
     expect(error.message).toContain(`ws+unix://${missing}`);
-    expect(error.message).toMatch(/No such file or directory/);
+    expect(error.message).toContain(`the socket ${missing} does not exist (ENOENT)`);
+    expect((error.cause as NodeJS.ErrnoException).code).toBe('ENOENT');
     const plain = path.join(dir, 'plain.txt');
     fs.writeFileSync(plain, 'x');
     expect((await connectError(`ws+unix://${plain}`, {})).message).toMatch(/is not a socket/);

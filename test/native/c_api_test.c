@@ -677,6 +677,11 @@ static void test_refused(void) {
     CHECK_RC(OH_NetStack_WebSocketClient_Connect(c, refused_url, c->RequestOptions), Websocket_OK, "refused: Connect");
     check(wait_for(p_error) && ev.error_code == WEBSOCKET_CONNECTION_ERROR && ev.error_message[0] != '\0',
           "refused: onError 1003 with a message (got %u \"%s\")", ev.error_code, ev.error_message);
+    check(strstr(ev.error_message, "was refused (ECONNREFUSED)") != NULL,
+          "refused: the message says refused, with the errno name (got \"%s\")", ev.error_message);
+    size_t message_length = strlen(ev.error_message);
+    check(message_length > 0 && ev.error_message[message_length - 1] != '\n' && ev.error_message[message_length - 1] != ' ',
+          "refused: the message ends without a line end or space");
     check(wait_for(p_destroyed) && ev.destroy_rc == Websocket_OK, "refused: Destroy inside onError returns 0 (got %d)",
           ev.destroy_rc);
     pause_ms(300);

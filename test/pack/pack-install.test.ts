@@ -181,6 +181,42 @@ describe('installed from the tarball without build tools', () => {
   }, 180000);
 });
 
+describe('the shipped types stand alone', () => {
+  it('an app with "types": [] and skipLibCheck: false compiles and gets real types (Node\'s come with the package)', () => {
+    const project = path.join(tmp, 'consumer');
+    expect(fs.existsSync(path.join(project, 'node_modules', '@types', 'node', 'package.json'))).toBe(true);
+    fs.writeFileSync(path.join(project, 'standalone.mts'), [
+      "import { WebSocket, connect, webSocket, BusinessError, ConnectError } from 'netstack-websocket';",
+      "import { OH_Websocket_ErrCode } from 'netstack-websocket/native';",
+      "const ws = new WebSocket('ws://127.0.0.1:1');",
+      'const state: number = ws.readyState;',
+      '// @ts-expect-error: real types, not any (readyState is a number)',
+      'const wrong: string = ws.readyState;',
+      "const socket = await connect('ws://127.0.0.1:1').catch((err: unknown) => err instanceof ConnectError ? null : null);",
+      'if (socket) for await (const message of socket) { const bytes: Buffer | string = message; void bytes; }',
+      "webSocket.createWebSocket().on('error', (err: BusinessError) => { const code: number = err.code; void code; });",
+      'void state; void wrong; void OH_Websocket_ErrCode.WEBSOCKET_OK;',
+      '',
+    ].join('\n'));
+    fs.writeFileSync(path.join(project, 'tsconfig.standalone.json'), JSON.stringify({
+      compilerOptions: { module: 'node16', moduleResolution: 'node16', target: 'ES2022', strict: true, noEmit: true, skipLibCheck: false, types: [] },
+      files: ['standalone.mts'],
+    }));
+    const tsc = path.join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+    const r = run(process.execPath, [tsc, '-p', 'tsconfig.standalone.json'], project);
+    expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
+  }, 180000);
+
+  it('BusinessError is there at run time, from require() and from import', () => {
+    const project = path.join(tmp, 'consumer');
+    const cjs = run(process.execPath, ['-e', "const { BusinessError, WebSocketError } = require('netstack-websocket'); console.log(BusinessError === WebSocketError)"], project, 30000);
+    expect(cjs.stdout.trim(), cjs.stderr).toBe('true');
+    const esm = run(process.execPath, ['--input-type=module', '-e',
+      "import { webSocket, BusinessError } from 'netstack-websocket'; console.log(typeof BusinessError, typeof webSocket.createWebSocket)"], project, 30000);
+    expect(esm.stdout.trim(), esm.stderr).toBe('function function');
+  });
+});
+
 describe('no matching binary', () => {
   /** A copy of the installed package under another name, with `binary` as its only prebuild. */
   function copyWithout(name: string, binary: Buffer | null): string {
