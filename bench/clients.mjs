@@ -30,6 +30,16 @@ export const CLIENTS = {
     deflate: true,
     load: loadWhatwg,
   },
+  'ours-stream': {
+    about: 'our WebSocketStream (lib/websocket-stream.ts): the readable read in a loop, writes not awaited',
+    deflate: true,
+    load: loadStream,
+  },
+  'ours-paused': {
+    about: 'our WHATWG WebSocket read through pause()/resume(): paused after every 64th message, resumed from a microtask',
+    deflate: true,
+    load: loadPaused,
+  },
   'ours-engine': {
     about: 'our engine, addon.NativeSocket (lib/binding.ts)',
     deflate: true,
@@ -202,8 +212,11 @@ function loadEngine() {
 }
 
 // ---------------------------------------------------------------------------------------
-/** A WHATWG-style WebSocket class (ours or undici's) behind the adapter face. */
-function whatwgAdapter(WebSocketClass, label, binaryType, extra = {}) {
+/** A WHATWG-style WebSocket class (ours or undici's) behind the adapter face. pausing: after
+ * every 64th message the application pauses the socket and resumes it from a microtask
+ * (as one that hands batches to asynchronous work would): our receive backpressure path
+ * (events held, then released in order; reading paused and resumed) all the time. */
+function whatwgAdapter(WebSocketClass, label, binaryType, extra = {}, { pausing = false } = {}) {
   return {
     ...extra,
     open(url, { deflate, onMessage }) {
@@ -220,7 +233,19 @@ function whatwgAdapter(WebSocketClass, label, binaryType, extra = {}) {
           opened = true;
           resolve(conn);
         };
-        socket.onmessage = (event) => onMessage(event.data);
+        if (pausing) {
+          let count = 0;
+          const resume = () => socket.resume();
+          socket.onmessage = (event) => {
+            onMessage(event.data);
+            if (++count % 64 === 0) {
+              socket.pause();
+              queueMicrotask(resume);
+            }
+          };
+        } else {
+          socket.onmessage = (event) => onMessage(event.data);
+        }
         socket.onerror = (event) => {
           if (!opened) reject(new Error(`${label}: error ${event?.error?.message ?? event?.message ?? event?.type ?? ''}`));
         };
@@ -251,6 +276,45 @@ function loadWhatwg() {
   if (typeof WebSocketClass !== 'function') throw new Error('dist/websocket.js exports no WebSocket class');
   // Its default binaryType, 'nodebuffer', hands Buffers to the application, as ws does.
   return whatwgAdapter(WebSocketClass, 'whatwg', null, { version: version(root) });
+}
+
+function loadPaused() {
+  const { WebSocket } = requireDist('index.js');
+  return whatwgAdapter(WebSocket, 'whatwg', null, { version: version(root) }, { pausing: true });
+}
+
+function loadStream() {
+  const { WebSocketStream } = requireDist('index.js');
+  return {
+    version: version(root),
+    async open(url, { deflate, onMessage }) {
+      const wss = new WebSocketStream(url, { perMessageDeflate: !!deflate });
+      const { readable, writable } = await wss.opened;
+      const writer = writable.getWriter();
+      const reader = readable.getReader();
+      let onClosed = null;
+      const ended = () => (onClosed ? onClosed() : lostConnection('stream'));
+      wss.closed.then(ended, ended);
+      (async () => {
+        for (;;) {
+          const { value, done } = await reader.read();
+          if (done) return;
+          onMessage(value);  // a Uint8Array for binary, a string for text
+        }
+      })().catch(() => undefined);
+      return {
+        send(p) {
+          writer.write(p.data).catch(() => undefined);
+        },
+        close() {
+          return new Promise((res) => {
+            onClosed = res;
+            wss.close({ closeCode: 1000 });
+          });
+        },
+      };
+    },
+  };
 }
 
 function loadUndici() {

@@ -403,6 +403,25 @@ async function main() {
     lines.push(`targets (issue 5; server ${targetServer}, ratios of medians to ws in this run):`);
     lines.push(...targetLines);
   }
+  // Issue 12: the faces that read with backpressure cost at most 10% against our WHATWG face.
+  const backpressureLines = [];
+  for (const workload of ['pipe-64B', 'echo-1MiB']) {
+    const base = results.find((x) => x.server === targetServer && x.workload === workload && x.client === 'ours-whatwg');
+    if (!base || base.status !== 'ok') continue;
+    const parts = [];
+    for (const client of ['ours-stream', 'ours-paused']) {
+      const r = results.find((x) => x.server === targetServer && x.workload === workload && x.client === client);
+      if (!r || r.status !== 'ok') continue;
+      const ratio = r.median / base.median;
+      parts.push(`${client} ${ratio.toFixed(2)}x ${ratio >= 0.9 ? 'MET' : 'not met'}`);
+    }
+    if (parts.length) backpressureLines.push(`  ${pad(`${workload} >= 0.9x ours-whatwg`, 50)} ${parts.join('; ')}`);
+  }
+  if (backpressureLines.length && opts.mode !== 'tiny') {
+    lines.push('');
+    lines.push(`targets (issue 12; server ${targetServer}, ratios of medians to ours-whatwg in this run):`);
+    lines.push(...backpressureLines);
+  }
 
   const spreads = results.filter((r) => r.status === 'ok' && r.n > 1).map((r) => r.spreadPct);
   lines.push('');

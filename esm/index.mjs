@@ -7,6 +7,7 @@ import WebSocketClass from '../dist/index.js';
 export const {
   WebSocket, MessageEvent, CloseEvent, ErrorEvent,
   connect, WebSocketConnection,
+  WebSocketStream, WebSocketStreamError, createWebSocketStream,
   webSocket, BusinessError,
   AlreadyConnectedError, CertificateFileError, ConnectError, ConnectionClosedError, ConnectionLostError,
   ConnectTimeoutError, ErrorCode, InvalidArgumentError, InvalidUrlError, MessageTooBigError, ProtocolError,

@@ -127,6 +127,12 @@ export interface NativeSocket {
   pong(data: Uint8Array): void;
   /** Bytes queued and not yet handed to the kernel. */
   readonly bufferedAmount: number;
+  /** Receive flow control: true stops reading the socket (once the kernel's buffers fill,
+   * the peer's writes stall) from the end of this loop turn on (the rest of a read in
+   * progress, at most 64 KiB on the wire, still arrives; a pause undone in the same turn
+   * costs nothing); false reads again at once, where it stopped. Ignored once closing:
+   * close() reads on until the peer's close frame. */
+  pauseReceiving(paused: boolean): void;
 }
 
 export interface NativeSocketConstructor {

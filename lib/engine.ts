@@ -95,6 +95,16 @@ export class EngineSocket implements NativeSocketHandlers {
   #abandoned = false;  // terminate() or close() before open
   #errorReported = false;
   readonly #keepalive: boolean;
+  // Receive flow control (see pauseReading, holdEvents).
+  #readingPaused = false;
+  #holding = false;
+  /** Events received while held, in order, two slots each: (data, isBinary) for a message,
+   * (run, undefined) for any other event (no closure per message: a held batch can be
+   * thousands long), made at the first pause and kept; #heldNext: the next one to deliver;
+   * #queueing: events go there (holding, or some still wait). */
+  #held: Array<Buffer | boolean | (() => void) | undefined> | undefined;
+  #heldNext = 0;
+  #queueing = false;
 
   constructor(config: EngineConfig, events: EngineEvents) {
     this.url = config.url;
@@ -155,8 +165,10 @@ export class EngineSocket implements NativeSocketHandlers {
     return true;
   }
 
-  /** Starts the closing handshake after the queued messages (code 0: no status code). */
+  /** Starts the closing handshake after the queued messages (code 0: no status code).
+   * Held events are then let through (on the next tick): the end must come. */
   close(code: number, reason: string): void {
+    this.#stopHolding();
     if (this.#state === 'closing' || this.#state === 'closed') return;
     if (this.#outbox.length > 0) {
       this.#closeAfterOutbox ??= { code, reason };
@@ -169,6 +181,7 @@ export class EngineSocket implements NativeSocketHandlers {
 
   /** Drops the connection at once (close 1006 follows). */
   terminate(): void {
+    this.#stopHolding();  // also when the end already came and waits behind held events
     if (this.#state === 'closed') return;
     if (this.#state === 'connecting') this.#abandoned = true;
     this.#state = 'closing';
@@ -185,6 +198,89 @@ export class EngineSocket implements NativeSocketHandlers {
   pong(data: Uint8Array): void {
     if (this.#state === 'closed') return;
     this.#native.pong(data);
+  }
+
+  // ---- Receive flow control ----
+
+  /** Whether reading from the network is paused (pauseReading or holdEvents). */
+  get readingPaused(): boolean {
+    return this.#readingPaused;
+  }
+
+  /**
+   * Stops reading from the network: once the kernel's buffers fill, the peer's writes
+   * stall. Messages already read (at most the rest of one read) still arrive. A closing
+   * connection reads on regardless (its closing handshake needs the peer's close frame).
+   */
+  pauseReading(): void {
+    if (this.#readingPaused || this.#state === 'closing' || this.#state === 'closed') return;
+    this.#readingPaused = true;
+    this.#native.pauseReceiving(true);
+  }
+
+  /** Reads from the network again, exactly where it stopped. */
+  resumeReading(): void {
+    if (!this.#readingPaused) return;
+    this.#readingPaused = false;
+    if (this.#state !== 'closed') this.#native.pauseReceiving(false);
+  }
+
+  /**
+   * `ws`'s pause(): holds every received event (messages, pongs, and the error and close
+   * after them) until releaseEvents(), and stops reading meanwhile. Not once closing.
+   */
+  holdEvents(): void {
+    if (this.#state === 'closing' || this.#state === 'closed') return;  // the end must come
+    this.#holding = true;
+    this.#queueing = true;
+    this.#held ??= [];
+    this.pauseReading();
+  }
+
+  /** Delivers the held events in order (until a handler holds again), then reads again. */
+  releaseEvents(): void {
+    this.#holding = false;
+    this.#deliverHeld();
+    if (!this.#holding) this.resumeReading();
+  }
+
+  #deliverHeld(): void {
+    const held = this.#held;
+    if (!held) return;
+    let next = this.#heldNext;
+    while (next < held.length && !this.#holding) {
+      const first = held[next];
+      const second = held[next + 1];
+      held[next] = undefined;
+      held[next + 1] = undefined;
+      next += 2;
+      this.#heldNext = next;
+      if (typeof first === 'function') isolate(first);
+      else this.#deliverMessage(first as Buffer, second as boolean);
+    }
+    if (next < held.length) return;  // held again before the end
+    this.#heldNext = 0;
+    held.length = 0;
+    this.#queueing = this.#holding;
+  }
+
+  #deliverMessage(data: Buffer, isBinary: boolean): void {
+    try {
+      this.#events.message(data, isBinary);
+    } catch (err) {
+      process.nextTick(() => { throw err; });  // as isolate()
+    }
+  }
+
+  /** Runs a received event now, or keeps it behind those held. */
+  #emit(event: () => void): void {
+    if (this.#queueing) this.#held!.push(event, undefined);
+    else isolate(event);
+  }
+
+  #emitMessage(data: Buffer, isBinary: boolean): void {
+    if (this.#queueing) this.#held!.push(data, isBinary);
+    else isolate(() => this.#events.message(data, isBinary));
   }
 
   #sendNow(payload: Payload, isBinary: boolean, done: SentCallback | undefined): boolean {
@@ -235,6 +331,13 @@ export class EngineSocket implements NativeSocketHandlers {
     }
   }
 
+  #stopHolding(): void {
+    this.#readingPaused = false;  // the native socket reads on once closing
+    if (!this.#holding) return;
+    this.#holding = false;
+    process.nextTick(() => this.#deliverHeld());
+  }
+
   #dropOutbox(): void {
     const dropped = this.#outbox;
     this.#outbox = [];
@@ -272,22 +375,22 @@ export class EngineSocket implements NativeSocketHandlers {
 
   /** @internal */
   onMessage(data: Buffer, isBinary: boolean): void {
-    isolate(() => this.#events.message(data, isBinary));
+    this.#emitMessage(data, isBinary);
   }
 
   /** @internal Messages the engine handed over together. */
   onMessages(bytes: Buffer, layout: Uint32Array): void {
-    forEachBatchedMessage(bytes, layout, (data, isBinary) => isolate(() => this.#events.message(data, isBinary)));
+    forEachBatchedMessage(bytes, layout, (data, isBinary) => this.#emitMessage(data, isBinary));
   }
 
   /** @internal */
   onPong(data: Buffer): void {
-    isolate(() => this.#events.pong(data));
+    this.#emit(() => this.#events.pong(data));
   }
 
   /** @internal */
   onPing(data: Buffer): void {
-    if (this.#events.ping) isolate(() => this.#events.ping?.(data));
+    if (this.#events.ping) this.#emit(() => this.#events.ping?.(data));
   }
 
   /** @internal */
@@ -304,7 +407,7 @@ export class EngineSocket implements NativeSocketHandlers {
     const response: HandshakeResponse | undefined = status !== 0 ? { status, headers } : undefined;
     if (response && body) response.body = body;
     const error = errorFromEngine(code, message, this.url, response, failure);
-    isolate(() => this.#events.error(error, response));
+    this.#emit(() => this.#events.error(error, response));
   }
 
   /** @internal */
@@ -322,6 +425,6 @@ export class EngineSocket implements NativeSocketHandlers {
         `${this.url}: the connection closed (${info.code}) before this message left the process; it was not sent.`,
       )));
     }
-    isolate(() => this.#events.close(info));
+    this.#emit(() => this.#events.close(info));
   }
 }

@@ -2,7 +2,9 @@
 /**
  * A WebSocket client for Node.js on libwebsockets, with three faces over one engine:
  * - {@link WebSocket}: the WHATWG class (a drop-in for Node's global WebSocket and common `ws` use);
- * - {@link connect}: promises, async iteration, AbortSignal;
+ * - {@link connect}: promises, async iteration, AbortSignal, backpressure;
+ * - {@link WebSocketStream}: the WHATWG streams proposal, and {@link createWebSocketStream}, a
+ *   node:stream Duplex over a `WebSocket` (as `ws`'s), both with backpressure both ways;
  * - {@link webSocket}.createWebSocket(): OpenHarmony's `@ohos.net.webSocket` shape.
  *
  * The OpenHarmony C API, one to one, is at `netstack-websocket/native`.
@@ -23,6 +25,10 @@ export { MessageEvent, CloseEvent, ErrorEvent } from './events';
 export type { AddEventListenerOptions, CloseEventInit, ErrorEventInit, EventInit, MessageEventInit } from './events';
 export { connect, WebSocketConnection } from './promises';
 export type { CloseResult, ConnectOptions, ConnectionState, Message } from './promises';
+export { WebSocketStream, WebSocketStreamError } from './websocket-stream';
+export type { WebSocketCloseInfo, WebSocketOpenInfo, WebSocketStreamOptions } from './websocket-stream';
+export { createWebSocketStream } from './duplex';
+export type { HighWaterMark, HighWaterMarkOption } from './receive-queue';
 /**
  * OpenHarmony's `@ohos.net.webSocket`: `import { webSocket } from 'netstack-websocket'` in
  * place of `'@kit.NetworkKit'`; see {@link webSocket.createWebSocket}.

@@ -1,6 +1,7 @@
 // The promise face: `await connect(url)` resolves once the connection is open (or rejects
-// with a typed WebSocketError); the connection is an async iterable of its messages;
-// send() resolves when the data has left the process; AbortSignal and a connect timeout.
+// with a typed WebSocketError); the connection is an async iterable of its messages, read
+// with backpressure (highWaterMark); send() resolves when the data has left the process;
+// AbortSignal and a connect timeout.
 import { EngineSocket, type CloseInfo, type EngineEvents, type OpenInfo } from './engine';
 import {
   ConnectError, ConnectionClosedError, ConnectTimeoutError, InvalidArgumentError, InvalidUrlError,
@@ -8,6 +9,7 @@ import {
 } from './errors';
 import { engineConfig, type WebSocketOptions } from './options';
 import { toPayload, type SendData } from './payload';
+import { highWaterMark, ReceiveQueue, type HighWaterMark, type HighWaterMarkOption } from './receive-queue';
 import { checkCloseCode, checkCloseReason, checkControlPayload, checkProtocols, parseWebSocketUrl, type ErrorFactory } from './validate';
 
 /** A received message: a string for a text message, a Buffer for a binary one. */
@@ -32,6 +34,10 @@ export interface ConnectOptions extends WebSocketOptions {
   /** Milliseconds allowed from connect() to the open connection; then connect() rejects with
    * a ConnectTimeoutError. Default: no limit beyond `handshakeTimeout`. */
   timeout?: number;
+  /** Receive backpressure: how much may wait unread (a number of bytes, or { bytes, messages })
+   * before the connection stops reading from the network; it reads again once half of that
+   * was read. Default { bytes: 1 MiB, messages: 1024 }; Infinity turns it off. */
+  highWaterMark?: HighWaterMarkOption;
 }
 
 export type ConnectionState = 'open' | 'closing' | 'closed';
@@ -69,7 +75,7 @@ export function connect(url: string | URL, options: ConnectOptions = {}): Promis
     throw new InvalidUrlError(String(url), (err as Error).message);
   }
   if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('connect(): options must be an object.');
-  const { protocols, signal, timeout, ...nodeOptions } = options;
+  const { protocols, signal, timeout, highWaterMark: mark, ...nodeOptions } = options;
   const list = protocols === undefined ? [] : typeof protocols === 'string' ? [protocols] : [...protocols];
   const checked = checkProtocols(list, fail);
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidArgumentError('connect(): signal must be an AbortSignal.');
@@ -77,6 +83,7 @@ export function connect(url: string | URL, options: ConnectOptions = {}): Promis
     throw new InvalidArgumentError(`connect(): timeout must be a positive number of milliseconds; got ${String(timeout)}.`);
   }
   const config = engineConfig(parsed, checked, nodeOptions, fail);
+  const receiveMark = highWaterMark(mark, fail);
   if (signal?.aborted) return Promise.reject(signal.reason);
   return new Promise<WebSocketConnection>((resolve, reject) => {
     // The connection object exists from the start, so no message is lost between open and
@@ -84,7 +91,7 @@ export function connect(url: string | URL, options: ConnectOptions = {}): Promis
     const connection = new WebSocketConnection(config.url, (engineEvents) => new EngineSocket(config, engineEvents), {
       opened: () => settle(() => resolve(connection)),
       failed: (error) => settle(() => reject(error)),
-    });
+    }, receiveMark);
     let settled = false;
     let timer: NodeJS.Timeout | undefined;
     const onAbort = (): void => {
@@ -149,17 +156,24 @@ export class WebSocketConnection implements AsyncIterable<Message> {
   #lifecycle: Lifecycle;
   #state: ConnectionState | 'connecting' = 'connecting';
   #open: OpenInfo = { protocol: '', extensions: '', status: 0, headers: {} };
-  #inbox: Message[] = [];
+  #inbox: ReceiveQueue<Message>;
   #waiters: Waiter[] = [];
   #error: unknown;
   #hasError = false;
   #terminated = false;
+  #left = false;  // the iteration was left (return()): nobody reads any more
   #resolveClosed!: (result: CloseResult) => void;
 
   /** @internal Use connect(). */
-  constructor(url: string, makeEngine: (events: EngineEvents) => EngineSocket, lifecycle: Lifecycle) {
+  constructor(
+    url: string, makeEngine: (events: EngineEvents) => EngineSocket, lifecycle: Lifecycle, mark: Required<HighWaterMark>,
+  ) {
     this.url = url;
     this.#lifecycle = lifecycle;
+    this.#inbox = new ReceiveQueue<Message>(mark, {
+      pauseReading: () => this.#engine.pauseReading(),
+      resumeReading: () => this.#engine.resumeReading(),
+    });
     this.closed = new Promise<CloseResult>((resolve) => { this.#resolveClosed = resolve; });
     this.#engine = makeEngine({
       open: (info) => {
@@ -167,7 +181,7 @@ export class WebSocketConnection implements AsyncIterable<Message> {
         this.#state = 'open';
         this.#lifecycle.opened();
       },
-      message: (data, isBinary) => this.#push(isBinary ? data : data.toString('utf8')),
+      message: (data, isBinary) => this.#push(isBinary ? data : data.toString('utf8'), data.length),
       error: (error) => this.#fail(error),
       close: (info) => this.#onClose(info),
       pong: () => undefined,
@@ -246,14 +260,18 @@ export class WebSocketConnection implements AsyncIterable<Message> {
    * The incoming messages, in order. Ends when the connection closes; throws the error if the
    * connection failed, or the abort reason if its signal was aborted. Leaving the loop early
    * (break, return, throw) closes the connection with 1000. Messages are kept from the moment
-   * the connection opens until they are read.
+   * the connection opens until they are read; while more than the highWaterMark waits unread,
+   * the connection stops reading from the network (the server's writes stall) until the reader
+   * catches up. A connection nobody reads therefore stops at the highWaterMark, and a close
+   * frame behind unread messages is only seen once they are read.
    */
   [Symbol.asyncIterator](): AsyncIterator<Message, undefined> {
     return {
       next: () => this.#next(),
       return: () => {
         if (this.#state === 'open') this.close(1000).catch(() => undefined);
-        this.#inbox = [];
+        this.#left = true;
+        this.#inbox.clear();
         return Promise.resolve({ done: true, value: undefined });
       },
     };
@@ -287,10 +305,10 @@ export class WebSocketConnection implements AsyncIterable<Message> {
     return new Promise((resolve, reject) => this.#waiters.push({ resolve, reject }));
   }
 
-  #push(message: Message): void {
+  #push(message: Message, bytes: number): void {
     const waiter = this.#waiters.shift();
     if (waiter) waiter.resolve({ done: false, value: message });
-    else this.#inbox.push(message);
+    else if (!this.#left) this.#inbox.push(message, bytes);
   }
 
   // Records the first failure: connect() rejects with it before open; iteration throws it

@@ -380,6 +380,35 @@ export class WebSocket extends EventTarget {
     if (this.#readyState === OPEN) this.#engine?.pong(bytes);
   }
 
+  // ---- Receive backpressure: `ws`'s pause(), resume() and isPaused ----
+  #paused = false;
+
+  /**
+   * `ws` extra: stops dispatching events and stops reading from the network, so a fast
+   * server's writes stall (TCP backpressure) instead of filling this process's memory.
+   * Messages already read stay queued and are dispatched by resume(), in order, as are
+   * the pong, error and close events behind them. close() and terminate() end the pause
+   * (the queued messages are then dropped, as any message arriving after close()).
+   * No-op while CONNECTING or CLOSED. A paused socket does not keep the process alive.
+   */
+  pause(): void {
+    if (this.#readyState === WebSocket.CONNECTING || this.#readyState === WebSocket.CLOSED) return;
+    this.#paused = true;
+    this.#engine?.holdEvents();
+  }
+
+  /** `ws` extra: dispatches the queued events in order, then reads from the network again. */
+  resume(): void {
+    if (this.#readyState === WebSocket.CONNECTING || this.#readyState === WebSocket.CLOSED) return;
+    this.#paused = false;
+    this.#engine?.releaseEvents();
+  }
+
+  /** `ws` extra: whether pause() was called without resume() since. */
+  get isPaused(): boolean {
+    return this.#paused;
+  }
+
   /** `ws`-style listener: open(), message(data, isBinary), error(err), close(code, reason), pong(data). */
   on<K extends keyof WebSocketEmitterListeners>(type: K, listener: WebSocketEmitterListeners[K]): this {
     return this.#addEmitterListener(type, listener, false);

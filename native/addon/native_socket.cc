@@ -84,6 +84,7 @@ Napi::Function NativeSocket::Define(Napi::Env env) {
                          InstanceMethod<&NativeSocket::Ping>("ping"),
                          InstanceMethod<&NativeSocket::Pong>("pong"),
                          InstanceAccessor<&NativeSocket::BufferedAmount>("bufferedAmount"),
+                         InstanceMethod<&NativeSocket::PauseReceiving>("pauseReceiving"),
                      });
 }
 
@@ -184,6 +185,17 @@ Napi::Value NativeSocket::QueueControl(const Napi::CallbackInfo& info, bool pong
 
 Napi::Value NativeSocket::BufferedAmount(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), connection_ ? static_cast<double>(connection_->buffered_bytes()) : 0);
+}
+
+Napi::Value NativeSocket::PauseReceiving(const Napi::CallbackInfo& info) {
+  if (connection_) {
+    if (info[0].ToBoolean().Value()) {
+      connection_->PauseReceiving();
+    } else {
+      connection_->ResumeReceiving();
+    }
+  }
+  return info.Env().Undefined();
 }
 
 template <typename MakeArgs>

@@ -46,6 +46,8 @@ class NativeSocket final : public Napi::ObjectWrap<NativeSocket>, public Connect
   Napi::Value Pong(const Napi::CallbackInfo& info);
   Napi::Value QueueControl(const Napi::CallbackInfo& info, bool pong);
   Napi::Value BufferedAmount(const Napi::CallbackInfo& info);
+  // Receive flow control (backpressure): pauseReceiving(true) stops reading the socket.
+  Napi::Value PauseReceiving(const Napi::CallbackInfo& info);
 
   bool HasHandler(Handler which) const { return (handler_present_ >> which) & 1u; }
   // Calls handler `which` with the values make_args builds (never throws); Emit delivers

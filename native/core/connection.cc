@@ -26,6 +26,7 @@ Connection::Connection(Engine& engine, ConnectRequest request, ConnectionSink* s
     : engine_(engine),
       sink_(sink),
       assembler_(request.max_message_bytes),
+      receive_(engine),
       outbox_(engine, *this, request.compress_threshold),
       connector_(engine, std::move(request), *this, holds_, this, &wsi_) {
   ++g_live_connections;
@@ -97,6 +98,7 @@ bool Connection::Close(uint16_t code, std::string reason) {
     return true;
   }
   close_.requested = true;
+  receive_.Resume();  // the peer's close frame must be read
   close_.code = code == 0 && !reason.empty() ? 1000 : code;  // a reason needs a status code
   close_.reason = std::move(reason);
   outbox_.RequestWritable();  // the close goes out once the outbox is drained
@@ -141,6 +143,15 @@ void Connection::AbortForShutdown() {
   // lws_context_destroy closes the wsi; its WSI_DESTROY releases this connection.
   ReleaseIfDone();
 }
+
+void Connection::PauseReceiving() {
+  if (ended_ || close_.requested || close_.peer_closed || state_ == State::kClosing || state_ == State::kClosed) {
+    return;
+  }
+  receive_.Pause();
+}
+
+void Connection::ResumeReceiving() { receive_.Resume(); }
 
 void Connection::Fail(const std::string& message) {
   SetState(State::kClosed);
@@ -276,6 +287,7 @@ void Connection::OnEstablished(lws* wsi) {
   }
   assembler_.set_compressed(compressed);
   outbox_.Open(wsi, compressed);
+  receive_.Attach(wsi);
   if (sink_) {
     const HttpResponse& response = connector_.handshake_response();
     OpenInfo info;
@@ -339,6 +351,7 @@ void Connection::OnClosed(lws* wsi) {
   // after what we sent last, not a reset (LingeringSockets).
   const lws_sockfd_type fd = lws_get_socket_fd(wsi);
   if (fd != LWS_SOCK_INVALID && !engine_.shutting_down()) engine_.lingering_sockets().Adopt(fd);
+  receive_.Detach();
   const int lws_close_code = lws_netstack_close_code(wsi);
   if (close_.NoteClosedWith(lws_close_code) && sink_) {
     const uint16_t code = close_.failure_code;
@@ -352,6 +365,7 @@ void Connection::OnSocketDestroyed() {
   wsi_ = nullptr;
   holds_.Set(Hold::kSocket, false);
   outbox_.Shut();
+  receive_.Detach();
   if (holds_.Has(Hold::kDeferredStep)) return;  // a retry on the next address follows
   if (!ended_) {
     // Destroyed without a CLOSED or CONNECTION_ERROR report: still end cleanly.

@@ -1,7 +1,8 @@
 // One WebSocket client connection: its state machine and the dispatch of its lws events.
-// The work is done by three units it owns: the Connector (name lookup, connect attempts,
-// the opening handshake), the Outbox (everything sent, and "left the process" reports)
-// and the MessageAssembler (whole messages out of received pieces). The Connection
+// The work is done by the units it owns: the Connector (name lookup, connect attempts,
+// the opening handshake), the Outbox (everything sent, and "left the process" reports),
+// the MessageAssembler (whole messages out of received pieces) and the ReceiveGate
+// (whether the socket is read: receive flow control). The Connection
 // decides what a message or a close may do in each state, and when its story ends.
 //
 // Lifecycle: the sink hears OnOpen (maybe), messages, OnError (maybe), OnClose (once it
@@ -22,6 +23,7 @@
 #include "loop_holds.h"
 #include "message_assembler.h"
 #include "outbox.h"
+#include "receive_gate.h"
 
 struct lws;
 
@@ -71,6 +73,15 @@ class Connection : private ConnectorOwner, private OutboxEvents {
 
   // The engine is being destroyed: tell the sink, drop it, cancel what is pending.
   void AbortForShutdown();
+
+  // Receive flow control: stop reading the socket (the peer's writes stall once the
+  // kernel's buffers are full) / read again where it stopped. A pause takes effect at the
+  // end of the loop turn, between two reads (ReceiveGate). A closing connection always
+  // reads (its closing handshake needs the peer's close frame): Close() resumes, and a
+  // pause asked for afterwards is ignored.
+  void PauseReceiving();
+  void ResumeReceiving();
+  bool receiving_paused() const { return receive_.paused(); }
 
   State state() const { return state_; }
   size_t buffered_bytes() const { return outbox_.buffered_bytes(); }
@@ -125,6 +136,7 @@ class Connection : private ConnectorOwner, private OutboxEvents {
   bool ended_ = false;  // the sink got its last call (OnFinished or OnEngineShutdown)
   ClosingHandshake close_;
   MessageAssembler assembler_;
+  ReceiveGate receive_;
   Outbox outbox_;
   Connector connector_;
 };

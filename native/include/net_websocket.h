@@ -7,6 +7,11 @@
  * as on OpenHarmony. The functions may be called from any thread, including from
  * inside a callback. When Destroy returns, no callback of that client runs any more.
  *
+ * Backpressure: receiving is callback-driven, and a slow callback is the backpressure:
+ * while onMessage runs, nothing more is read from that connection's socket, so the
+ * kernel's buffers fill and the server's writes stall. A callback that only queues the
+ * message for later gets none: bound that queue in the application.
+ *
  * Differences from OpenHarmony, all on the safe side:
  *  - AddHeader copies the strings (OpenHarmony keeps the caller's pointers).
  *  - wss:// verifies the server certificate and host name against the system trust

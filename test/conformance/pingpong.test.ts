@@ -60,6 +60,12 @@ describe('2 ping/pong', () => {
     await verdictCleanClose(conn, client, { echoes: [text('still here')] });
   });
 
+  h.test('2.8.1 a pong and a ping longer than maxPayload (16) count nothing against it', async () => {
+    const { conn, client } = await h.open({ echo: true, maxPayload: 16 });
+    await conn.write(Buffer.concat([frame.pong(payload(100)), frame.ping(payload(120)), frame.text('still here')]));
+    await verdictCleanClose(conn, client, { pongs: [payload(120)], echoes: [text('still here')] });
+  });
+
   h.test('2.9 unsolicited pong, then a ping: only the ping is answered', async () => {
     const { conn, client } = await h.open();
     await conn.write(Buffer.concat([frame.pong('unsolicited pong payload'), frame.ping('ping payload')]));

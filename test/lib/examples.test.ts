@@ -45,6 +45,36 @@ describe('examples', () => {
     expect(line).toMatch(/^could not connect: 1003 WEBSOCKET_CONNECTION_ERROR: /);
   });
 
+  test('backpressure-pause.mjs (WebSocket pause()/resume())', async () => {
+    expect(await example('backpressure-pause.mjs', server.url)).toEqual([
+      'processed 20 messages, in order: true',
+      'close: 1000 "done"',
+    ]);
+  });
+
+  test('backpressure-iterator.mjs (connect() with a highWaterMark)', async () => {
+    expect(await example('backpressure-iterator.mjs', server.url)).toEqual([
+      'sent 50 messages',
+      'processed 50 messages, in order: true',
+      'closed: 1000',
+    ]);
+  });
+
+  test('backpressure-stream.mjs (WebSocketStream)', async () => {
+    expect(await example('backpressure-stream.mjs', server.url)).toEqual([
+      'sent 30 messages',
+      'processed 30 messages',
+      'closed: 1000 "done"',
+    ]);
+  });
+
+  test('backpressure-duplex.mjs (createWebSocketStream)', async () => {
+    expect(await example('backpressure-duplex.mjs', server.url)).toEqual([
+      'processed 40 messages, then the stream ended',
+      'socket: closed',
+    ]);
+  });
+
   test('ohos.mjs (OpenHarmony code with only the import changed)', async () => {
     const lines = await example('ohos.mjs', server.url);
     expect(lines).toEqual(expect.arrayContaining([
