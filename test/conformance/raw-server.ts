@@ -352,6 +352,12 @@ export class RawConnection {
   private head = '';
   private chunks: Buffer[] = [];
   private chunkBytes = 0;
+
+  /** Bytes of a frame the client began and has not finished (0 between frames): after the
+   * connection ended, nonzero means the client stopped in the middle of a frame. */
+  get partialFrameBytes(): number {
+    return this.upgraded ? this.chunkBytes : 0;
+  }
   private fragments: Buffer[] | null = null;
   private fragmentBinary = false;
   private fragmentCompressed = false;

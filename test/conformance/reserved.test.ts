@@ -75,6 +75,22 @@ describe('4 reserved opcodes', () => {
       await verdictFail(conn, client, 1002, { echoes: [binary(payload(10))] });
     });
   }
+  h.test('4.3.2 opcode 5 while 16 MiB of echoes wait in the client (the server does not read): every echo, then the close frame (1002)', async () => {
+    const { conn, client } = await h.open();
+    // The echoes outgrow the socket buffers, so the client holds complete frames it has not
+    // sent yet when the violation comes; its close frame must follow them, not be dropped
+    // (lws patch 0103).
+    const count = 2048;
+    const data = payload(8192);
+    conn.socket.pause();
+    await conn.write(Buffer.concat(Array.from({ length: count }, () => frame.binary(data))));
+    await client.until(() => client.events.filter((e) => e.type === 'message').length === count, 10_000);
+    await conn.write(frame.raw({ opcode: 5, payload: 'reserved' }));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    conn.socket.resume();
+    await verdictFail(conn, client, 1002, { echoes: Array.from({ length: count }, () => binary(data)) });
+  });
+
   h.test('4.3.1 opcode 5 written 1 byte at a time, after a valid message: fail (1002)', async () => {
     const { conn, client } = await h.open();
     await conn.writeChopped(Buffer.concat([frame.text('small'), frame.raw({ opcode: 5, payload: 'reserved' })]), 1, 1);

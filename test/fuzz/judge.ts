@@ -312,6 +312,10 @@ class Judgement {
     const frame = conn.closeFrame;
     if (!this.peerKeptReading()) return;
     if (outcome.kind === 'fail') {
+      // RFC 6455 7.1.7: failing, an endpoint SHOULD send a close frame; none can go inside a
+      // frame of its own that it had half written (a large message going out in pieces), so
+      // then the client fails without one (lws patch 0017, patches/lws/README.md).
+      if (!frame && conn.partialFrameBytes > 0) return;
       if (!frame) this.fail('close-frame', `no close frame from the client (expected ${outcome.codes.join('/')})`);
       else if (frame.code === null || !outcome.codes.includes(frame.code)) this.fail('close-frame', `close frame with ${frame.code}, not ${outcome.codes.join('/')}`);
       else if (this.c.ending.kind === 'linger' && conn.tcp === 'closed by server') this.fail('tcp-not-closed', 'the client failed the connection but left the TCP connection open');
