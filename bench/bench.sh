@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # npm run bench [-- --quick | --tiny | --runs N | --workloads a,b | --clients a,b | --servers go,ws]
-# Prepares (bench/prepare.sh: Go echo server, certificate, dist/, ulimit) and runs
-# bench/run.mjs: see the options at its top and bench/README.md.
+# Prepares (bench/prepare.sh: Go echo server, certificate, dist/, ulimit; bench/prepare-runtimes.sh:
+# the Bun and Deno runtimes, cached) and runs bench/run.mjs: see the options at its top and
+# bench/README.md.
 set -euo pipefail
 bench="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=prepare.sh
 source "$bench/prepare.sh"
+# shellcheck source=prepare-runtimes.sh
+source "$bench/prepare-runtimes.sh" "$@"
 trap 'rm -rf "$tls_dir"' EXIT
-node "$bench/run.mjs" --cert "$cert" --key "$key" "$@"
+node "$bench/run.mjs" --cert "$cert" --key "$key" --ca "$ca" "$@"

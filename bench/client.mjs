@@ -1,15 +1,24 @@
 // One client, one workload, one measured run, in this (child) process: started by run.mjs.
 //
 //   node --expose-gc bench/client.mjs run <client> <workload> <server-url> <full|quick|tiny>
-//   node bench/client.mjs probe          which clients can be loaded here (JSON)
+//   node bench/client.mjs probe          which clients can be loaded here (JSON); those of
+//                                        another runtime (bun, deno) are probed there
+//   <runtime> bench/client.mjs probe-one <client>   one client, in its runtime (JSON)
 //   node bench/client.mjs calibrate      a fixed CPU loop, timed 7 times (machine noise)
 //
 // Protocol on stdout: "MARK start" and "MARK end" around the measured part (the parent
 // samples the server's CPU time there), then one line "RESULT {json}". CPU time is
 // process.cpuUsage() of this process (all its threads) over the measured part only.
+//
+// The `bun` and `deno` clients run this same script in Bun and in Deno (run.mjs starts it
+// with their binary): it uses node: modules and globals those runtimes provide too.
+// process.cpuUsage() is getrusage(RUSAGE_SELF) in all three (checked against
+// /proc/self/stat), process.memoryUsage().rss likewise comparable.
 import fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { CLIENTS, loadClient, preparePayload } from './clients.mjs';
+import { CLIENTS, childCommand, loadClient, preparePayload } from './clients.mjs';
 import { findWorkload, makePayload } from './workloads.mjs';
 
 const MiB = 1024 * 1024;
@@ -38,9 +47,11 @@ function sizeOf(message) {
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function gc() {
-  if (typeof global.gc === 'function') {
-    global.gc();
-    global.gc();
+  if (typeof globalThis.gc === 'function') { // node --expose-gc, deno --v8-flags=--expose-gc
+    globalThis.gc();
+    globalThis.gc();
+  } else if (globalThis.Bun) {
+    globalThis.Bun.gc(true); // synchronous, full
   }
 }
 
@@ -238,9 +249,34 @@ async function run(clientName, workloadName, url, mode) {
   process.stdout.write(`RESULT ${JSON.stringify({ client: clientName, workload: w.name, version: adapter.version, pid: process.pid, ...result })}\n`);
 }
 
+/** A client of another runtime: probed in a child process of that runtime. */
+function probeElsewhere(name, entry) {
+  const command = childCommand(name);
+  if (command.error) return { available: false, reason: command.error, about: entry.about };
+  const child = spawnSync(command.cmd, [...command.args, fileURLToPath(import.meta.url), 'probe-one', name], {
+    env: { ...process.env, ...command.env }, encoding: 'utf8', timeout: 60000, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const line = (child.stdout ?? '').split('\n').find((l) => l.startsWith('RESULT '));
+  if (!line) {
+    const why = child.error?.message ?? (child.stderr ?? '').trim().split('\n').slice(-1)[0] ?? `exit ${child.status}`;
+    return { available: false, reason: `${entry.runtime}: ${why}`.slice(0, 200), about: entry.about };
+  }
+  return { ...JSON.parse(line.slice(7)), about: entry.about, deflate: entry.deflate };
+}
+
+async function probeOne(name) {
+  const adapter = await loadClient(name);
+  if (typeof globalThis.WebSocket !== 'function') throw new Error('no global WebSocket');
+  process.stdout.write(`RESULT ${JSON.stringify({ available: true, version: adapter.version })}\n`);
+}
+
 async function probe() {
   const out = {};
   for (const [name, entry] of Object.entries(CLIENTS)) {
+    if (entry.runtime) {
+      out[name] = probeElsewhere(name, entry);
+      continue;
+    }
     if (name === 'ws-nobu') process.env.WS_NO_BUFFER_UTIL = '1'; // only for the check in loadWs
     try {
       const adapter = await entry.load();
@@ -271,9 +307,9 @@ function calibrate() {
 }
 
 const [command, ...args] = process.argv.slice(2);
-const main = { run: () => run(...args), probe, calibrate }[command];
+const main = { run: () => run(...args), probe, 'probe-one': () => probeOne(args[0]), calibrate }[command];
 if (!main) {
-  console.error('usage: client.mjs run <client> <workload> <url> <mode> | probe | calibrate');
+  console.error('usage: client.mjs run <client> <workload> <url> <mode> | probe | probe-one <client> | calibrate');
   process.exit(2);
 }
 Promise.resolve().then(main).then(

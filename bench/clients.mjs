@@ -11,8 +11,14 @@
 // messages, a string for text messages (for clients that give bytes for text - ws, the C
 // mirror - the adapter makes the string, as an application would). The raw client hands
 // only the message's length (it is the physical limit: no copy, no decode).
+//
+// `bun` and `deno` are the WebSocket built into those runtimes: their child process is this
+// same client.mjs run by that runtime's binary (childCommand() below; the binaries come from
+// bench/prepare-runtimes.sh), so the workload and measurement code is the same for all.
+// This file and client.mjs must therefore stay loadable in Bun and Deno (node: modules only).
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import { createRequire } from 'node:module';
@@ -23,12 +29,18 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (name) => path.join(root, 'dist', name);
 
 /** name -> { about, deflate (permessage-deflate supported), maxSend (largest message it
- * may send, if limited), env (for its child process), load() }. Order = table order. */
+ * may send, if limited), env (for its child process), runtime (bun, deno: the runtime its
+ * child process runs in; default node), load() }. Order = table order. */
 export const CLIENTS = {
   'ours-whatwg': {
     about: 'our WHATWG WebSocket (lib/websocket.ts)',
     deflate: true,
     load: loadWhatwg,
+  },
+  'ours-whatwg-ab': {
+    about: "our WHATWG WebSocket with binaryType 'arraybuffer' (what undici, Deno and browsers hand out)",
+    deflate: true,
+    load: loadWhatwgArrayBuffer,
   },
   'ours-stream': {
     about: 'our WebSocketStream (lib/websocket-stream.ts): the readable read in a loop, writes not awaited',
@@ -72,7 +84,68 @@ export const CLIENTS = {
     deflate: false,
     load: loadRaw,
   },
+  bun: {
+    about: "Bun's built-in WebSocket (its default binaryType, 'nodebuffer')",
+    deflate: true, // Bun's client offers permessage-deflate (no context takeover, as negotiated by the Go server)
+    runtime: 'bun',
+    load: loadBun,
+  },
+  deno: {
+    about: "Deno's built-in WebSocket (binaryType 'arraybuffer'; its default is 'blob')",
+    deflate: false, // Deno's client offers no permessage-deflate
+    runtime: 'deno',
+    load: loadDeno,
+  },
 };
+
+// ---- the runtime a client's child process runs in ------------------------------------------
+/** Where bench/prepare-runtimes.sh caches Bun and Deno (npm packages, the binary inside). */
+export const runtimesDir = process.env.BENCH_RUNTIMES_DIR ||
+  path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'netstack-websocket', 'bench-runtimes');
+
+const RUNTIMES = {
+  bun: { envVar: 'BENCH_BUN', bin: 'node_modules/@oven/bun-linux-x64/bin/bun' },
+  deno: { envVar: 'BENCH_DENO', bin: 'node_modules/@deno/linux-x64-glibc/deno' },
+};
+
+/** The runtime's binary: BENCH_BUN / BENCH_DENO when set (by prepare-runtimes.sh; empty: not
+ * available), else the cache's if it is there (run.mjs or profile.sh started without it). */
+function runtimeBinary(runtime) {
+  const { envVar, bin } = RUNTIMES[runtime];
+  const given = process.env[envVar];
+  const file = given !== undefined ? given : path.join(runtimesDir, bin);
+  if (!file) return null;
+  try {
+    fs.accessSync(file, fs.constants.X_OK);
+    return file;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * How to start a child process for this client: { cmd, args (before the script), env (to
+ * add) }, or { error } when its runtime is not there. baseEnv: the environment it inherits
+ * (for NODE_EXTRA_CA_CERTS, which Deno does not read: it reads DENO_CERT).
+ */
+export function childCommand(name, baseEnv = process.env) {
+  const entry = CLIENTS[name];
+  const env = { ...(entry?.env ?? {}) };
+  const runtime = entry?.runtime;
+  if (!runtime) return { cmd: process.execPath, args: ['--expose-gc'], env };
+  const cmd = runtimeBinary(runtime);
+  if (!cmd) {
+    return { error: `${runtime} is not installed (bench/prepare-runtimes.sh installs it into ${runtimesDir}; not in --tiny mode)` };
+  }
+  if (runtime === 'bun') return { cmd, args: [], env }; // Bun.gc() needs no flag
+  // Deno: everything allowed (net, /proc, the perf FIFO), no config or package.json of this
+  // repository, no lock file, no update check, its cache beside the binary's.
+  Object.assign(env, {
+    DENO_NO_UPDATE_CHECK: '1', DENO_NO_PACKAGE_JSON: '1', DENO_DIR: path.join(runtimesDir, 'deno-dir'),
+  });
+  if (baseEnv.NODE_EXTRA_CA_CERTS) env.DENO_CERT = baseEnv.NODE_EXTRA_CA_CERTS;
+  return { cmd, args: ['run', '--allow-all', '--no-config', '--no-lock', '--quiet', '--v8-flags=--expose-gc'], env };
+}
 
 export async function loadClient(name) {
   const entry = CLIENTS[name];
@@ -278,6 +351,11 @@ function loadWhatwg() {
   return whatwgAdapter(WebSocketClass, 'whatwg', null, { version: version(root) });
 }
 
+function loadWhatwgArrayBuffer() {
+  const mod = requireDist('websocket.js');
+  return whatwgAdapter(mod.WebSocket ?? mod.default, 'whatwg', 'arraybuffer', { version: version(root) });
+}
+
 function loadPaused() {
   const { WebSocket } = requireDist('index.js');
   return whatwgAdapter(WebSocket, 'whatwg', null, { version: version(root) }, { pausing: true });
@@ -321,6 +399,22 @@ function loadUndici() {
   const { WebSocket } = require('undici');
   // undici has no 'nodebuffer'; 'arraybuffer' is its cheapest ('blob' is the default).
   return whatwgAdapter(WebSocket, 'undici', 'arraybuffer', { version: version('undici') });
+}
+
+// ---------------------------------------------------------------------------------------
+// The runtimes' own WebSocket (globalThis.WebSocket), in a child process of that runtime.
+function loadBun() {
+  if (!globalThis.Bun) throw new Error('bun: runs in Bun only (run.mjs starts it there)');
+  // Bun's default binaryType is 'nodebuffer' (Buffers, as ours and ws hand out).
+  return whatwgAdapter(globalThis.WebSocket, 'bun', null, { version: `Bun ${globalThis.Bun.version}` });
+}
+
+function loadDeno() {
+  const { Deno } = globalThis;
+  if (!Deno) throw new Error('deno: runs in Deno only (run.mjs starts it there)');
+  // Deno's default binaryType is 'blob' (a Blob to read asynchronously): 'arraybuffer' is
+  // its cheapest.
+  return whatwgAdapter(globalThis.WebSocket, 'deno', 'arraybuffer', { version: `Deno ${Deno.version.deno} (V8 ${Deno.version.v8})` });
 }
 
 // ---------------------------------------------------------------------------------------

@@ -5,7 +5,8 @@
 # echo server, with `perf record` (Debian's linux-perf), or valgrind's callgrind where perf
 # cannot record; prints the client's result and its top symbols (self time, per shared
 # object: the addon, libc, the kernel, node, and JavaScript via --perf-basic-prof).
-#   client: default ours-engine (addon.NativeSocket) if built, else ours-mirror.
+#   client: default ours-engine (addon.NativeSocket) if built, else ours-mirror; bun and deno
+#   run in their runtime (JavaScript frames named for deno only: --perf-basic-prof).
 #   Only the measured part is recorded (not start-up, connect or warm-up), with the workload's
 #   message count times SCALE (default 4) for enough samples.
 #   env TOP=N (default 45) symbols; CALLERS=1 also prints call chains of the top symbols
@@ -40,14 +41,32 @@ for _ in $(seq 100); do [ -s "$out/server.out" ] && break; sleep 0.05; done
 port="$(node -e 'const p = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8").split("\n")[0]);
                  console.log(p[process.argv[2]])' "$out/server.out" "$scheme")"
 url="$scheme://127.0.0.1:$port"
-cmd=(node --perf-basic-prof --interpreted-frames-native-stack --logfile="$out/v8.log" --no-logfile-per-isolate --expose-gc "$bench/client.mjs" run "$client" "$workload" "$url" "$mode")
+# The client's runtime: node, or for bun and deno that runtime's binary (bench/clients.mjs
+# childCommand; only what bench/prepare-runtimes.sh left in its cache: nothing is downloaded).
+case "$client" in
+  bun|deno)
+    mapfile -t runner < <(node --input-type=module -e "
+      const { childCommand } = await import('$bench/clients.mjs');
+      const c = childCommand(process.argv[1]);
+      if (c.error) { console.error('profile: ' + c.error); process.exit(1); }
+      const args = c.args.map((a) => (a === '--v8-flags=--expose-gc' ? '--v8-flags=--expose-gc,--perf-basic-prof' : a));
+      console.log(['env', ...Object.entries(c.env).map(([k, v]) => k + '=' + v), c.cmd, ...args].join('\\n'));" "$client")
+    [ "${#runner[@]}" -gt 0 ] || exit 1
+    plain=("${runner[@]}")
+    ;;
+  *)
+    runner=(node --perf-basic-prof --interpreted-frames-native-stack --logfile="$out/v8.log" --no-logfile-per-isolate --expose-gc)
+    plain=(node --expose-gc)
+    ;;
+esac
+cmd=("${runner[@]}" "$bench/client.mjs" run "$client" "$workload" "$url" "$mode")
 echo "profile: $client on $workload ($mode) against the Go echo server at $url"
 
 # --- system calls per message (strace -c; a separate, unprofiled run in quick mode) --------
 if command -v strace >/dev/null; then
   strace -f -c -o "$out/strace.txt" \
     -e trace=read,readv,recvfrom,recvmsg,write,writev,sendto,sendmsg,epoll_wait,epoll_pwait,poll \
-    node --expose-gc "$bench/client.mjs" run "$client" "$workload" "$url" quick >"$out/strace-client.out"
+    "${plain[@]}" "$bench/client.mjs" run "$client" "$workload" "$url" quick >"$out/strace-client.out"
   messages="$(node --input-type=module -e "
     const { findWorkload } = await import('$bench/workloads.mjs');
     const w = findWorkload(process.argv[1]);

@@ -21,7 +21,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CLIENTS } from './clients.mjs';
+import { CLIENTS, childCommand } from './clients.mjs';
 import { WORKLOADS } from './workloads.mjs';
 import { renderChart } from './chart.mjs';
 
@@ -49,6 +49,7 @@ function parseArgs(argv) {
     else if (a === '--no-chart') opts.chart = false;
     else if (a === '--cert') opts.cert = value();
     else if (a === '--key') opts.key = value();
+    else if (a === '--ca') opts.ca = value();
     else throw new Error(`unknown option ${a} (see the top of bench/run.mjs)`);
   }
   // full: 5 runs against the native server, 2 against ws; quick: 2 runs, native server only.
@@ -90,7 +91,7 @@ function machineCpu() {
 
 // ---- processes ------------------------------------------------------------------------------
 const clientScript = path.join(benchDir, 'client.mjs');
-// The wss:// certificate and key (bench.sh makes a fresh pair for each invocation).
+// The wss:// certificate and key (bench.sh makes a fresh set for each invocation).
 let certFile = null;
 let keyFile = null;
 const childEnv = { ...process.env };
@@ -135,12 +136,18 @@ function startServer(name) {
   });
 }
 
-/** Runs one child: resolves with { result, serverCpuMs, error }. */
-function runChild(args, extraEnv, serverPid, timeoutMs) {
+/** Runs one child (in Node, or in the runtime of `client`: bun, deno): resolves with
+ * { result, serverCpuMs, error }. */
+function runChild(args, client, serverPid, timeoutMs) {
   return new Promise((resolve) => {
     const t0 = Date.now();
-    const child = spawn(process.execPath, ['--expose-gc', clientScript, ...args], {
-      env: { ...childEnv, ...extraEnv }, stdio: ['ignore', 'pipe', 'pipe'],
+    const command = childCommand(client, childEnv);
+    if (command.error) {
+      resolve({ result: null, serverCpuMs: NaN, error: command.error });
+      return;
+    }
+    const child = spawn(command.cmd, [...command.args, clientScript, ...args], {
+      env: { ...childEnv, ...command.env }, stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
     let err = '';
@@ -226,7 +233,9 @@ async function main() {
   if (!opts.cert || !opts.key) throw new Error('--cert and --key are required (run bench/bench.sh, i.e. npm run bench)');
   certFile = path.resolve(opts.cert);
   keyFile = path.resolve(opts.key);
-  childEnv.NODE_EXTRA_CA_CERTS = certFile; // Node's tls, undici and our addon all trust it
+  // The authority that signed the server's certificate (bench.sh: --ca; else the certificate
+  // itself, self-signed): Node's tls, undici, our addon and Bun trust it (Deno: DENO_CERT).
+  childEnv.NODE_EXTRA_CA_CERTS = opts.ca ? path.resolve(opts.ca) : certFile;
   const started = Date.now();
   const workloads = opts.workloads ? opts.workloads.map((n) => {
     const w = WORKLOADS.find((x) => x.name === n);
@@ -236,7 +245,7 @@ async function main() {
 
   // Which clients exist here (ours: only what is built; the engine and the WHATWG face
   // are included once they exist).
-  const probe = await runChild(['probe'], {}, process.pid, 60000);
+  const probe = await runChild(['probe'], null, process.pid, 120000);
   if (!probe.result) throw new Error(`client probe failed: ${probe.error}`);
   const wanted = opts.clients ?? Object.keys(CLIENTS);
   for (const name of wanted) if (!CLIENTS[name]) throw new Error(`unknown client ${name}`);
@@ -255,7 +264,7 @@ async function main() {
   for (const name of missing) console.log(`  not included: ${name}: ${probe.result[name]?.reason ?? 'unknown'}`);
 
   // Machine noise: a fixed CPU loop, 7 times.
-  const calibration = await runChild(['calibrate'], {}, process.pid, 60000);
+  const calibration = await runChild(['calibrate'], null, process.pid, 60000);
   const calTimes = calibration.result?.times ?? [];
   const cal = calTimes.length ? summarize(calTimes.map((t) => ({ t })), 't') : null;
   const load = fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
@@ -285,7 +294,7 @@ async function main() {
           const url = `${w.tls ? 'wss' : 'ws'}://127.0.0.1:${w.tls ? server.ports.wss : server.ports.ws}`;
           const timeoutMs = opts.mode === 'full' ? 120000 : 60000;
           const { result, serverCpuMs, error } = await runChild(
-            ['run', client, w.name, url, opts.mode], CLIENTS[client].env ?? {}, server.pid, timeoutMs);
+            ['run', client, w.name, url, opts.mode], client, server.pid, timeoutMs);
           if (error) {
             failures.set(key, error);
             console.error(`[${serverName} run ${run + 1}] ${w.name} ${client}: FAILED: ${error}`);
@@ -349,18 +358,18 @@ async function main() {
   for (const serverName of opts.servers) {
     lines.push('');
     lines.push(`== server: ${serverName} — ${serverVersions[serverName]} ==`);
-    lines.push(`${pad('client', 12)} ${pad('median', 10, true)} ${pad('min – max', 21, true)} ${pad('spread', 7, true)} ${pad('×ws', 7, true)} ${pad('×raw', 6, true)}  ${pad('also (medians)', 40)} ${pad('cli CPU', 8, true)} ${pad('srv CPU', 8, true)}`);
+    lines.push(`${pad('client', 14)} ${pad('median', 10, true)} ${pad('min – max', 21, true)} ${pad('spread', 7, true)} ${pad('×ws', 7, true)} ${pad('×raw', 6, true)}  ${pad('also (medians)', 40)} ${pad('cli CPU', 8, true)} ${pad('srv CPU', 8, true)}`);
     for (const w of workloads) {
       const rows = results.filter((r) => r.server === serverName && r.workload === w.name);
       if (!rows.length) continue;
       lines.push(`-- ${w.name}: ${w.about} [n=${w.count[opts.mode]}; ${w.primary.unit}, ${w.primary.better} is better]`);
       for (const r of rows) {
         if (r.status !== 'ok') {
-          lines.push(`${pad(r.client, 12)} ${pad(r.status, 10, true)}  ${r.note ?? ''}`);
+          lines.push(`${pad(r.client, 14)} ${pad(r.status, 10, true)}  ${r.note ?? ''}`);
           continue;
         }
         const also = (w.secondary ?? []).map((m) => `${fmt(r.secondary[m.key]?.median)} ${m.unit}`).join(', ');
-        lines.push(`${pad(r.client, 12)} ${pad(fmt(r.median), 10, true)} ${pad(`${fmt(r.min)} – ${fmt(r.max)}`, 21, true)} ${pad(`${r.spreadPct.toFixed(0)}%`, 7, true)} ` +
+        lines.push(`${pad(r.client, 14)} ${pad(fmt(r.median), 10, true)} ${pad(`${fmt(r.min)} – ${fmt(r.max)}`, 21, true)} ${pad(`${r.spreadPct.toFixed(0)}%`, 7, true)} ` +
           `${pad(r.ratioToWs != null ? `${r.ratioToWs.toFixed(2)}x` : '-', 7, true)} ${pad(r.ratioToRaw != null ? `${r.ratioToRaw.toFixed(2)}x` : '-', 6, true)}  ` +
           `${pad(also, 40)} ${pad(`${r.clientCpuPct.toFixed(0)}%`, 8, true)} ${pad(r.serverCpuPct != null ? `${r.serverCpuPct.toFixed(0)}%` : '-', 8, true)}`);
       }
@@ -421,6 +430,47 @@ async function main() {
     lines.push('');
     lines.push(`targets (issue 12; server ${targetServer}, ratios of medians to ours-whatwg in this run):`);
     lines.push(...backpressureLines);
+  }
+
+  // Issue 17: against the runtimes' own clients (bun, deno) and raw, for our WHATWG face.
+  const medianOf = (workload, client, key) => {
+    const r = results.find((x) => x.server === targetServer && x.workload === workload && x.client === client);
+    if (!r || r.status !== 'ok') return null;
+    return key ? r.secondary?.[key]?.median ?? null : r.median;
+  };
+  const runtimeLines = [];
+  const check = (text, values, ok, show) => {
+    if (values.some((v) => v == null)) return;
+    runtimeLines.push(`  ${pad(text, 50)} ${show(...values)} ${ok(...values) ? 'MET' : 'not met'}`);
+  };
+  const others = clients.filter((c) => !c.startsWith('ours-') && c !== 'raw'); // raw: the limit, not a client
+  const bestOther = (workload) => {
+    const values = others.map((c) => [c, medianOf(workload, c)]).filter(([, v]) => v != null);
+    return values.length ? values.reduce((a, b) => (b[1] > a[1] ? b : a)) : null;
+  };
+  check('rtt-32B CPU/msg <= bun', [medianOf('rtt-32B', 'ours-whatwg'), medianOf('rtt-32B', 'bun')],
+    (o, b) => o <= b, (o, b) => `ours-whatwg ${fmt(o)} µs, bun ${fmt(b)} µs (${(o / b).toFixed(2)}x)`);
+  check('rtt-32B user CPU/msg <= 10 µs', [medianOf('rtt-32B', 'ours-whatwg', 'userUsPerMsg')],
+    (o) => o <= 10, (o) => `ours-whatwg ${fmt(o)} µs user`);
+  check('rtt-32B-text CPU/msg <= bun', [medianOf('rtt-32B-text', 'ours-whatwg'), medianOf('rtt-32B-text', 'bun')],
+    (o, b) => o <= b, (o, b) => `ours-whatwg ${fmt(o)} µs, bun ${fmt(b)} µs (${(o / b).toFixed(2)}x)`);
+  check('connect conn/s >= bun', [medianOf('connect', 'ours-whatwg'), medianOf('connect', 'bun')],
+    (o, b) => o >= b, (o, b) => `ours-whatwg ${fmt(o)}, bun ${fmt(b)} (${(o / b).toFixed(2)}x)`);
+  check('echo-1MiB MiB/s >= 95% of raw', [medianOf('echo-1MiB', 'ours-whatwg'), medianOf('echo-1MiB', 'raw')],
+    (o, r) => o >= 0.95 * r, (o, r) => `ours-whatwg ${fmt(o)}, raw ${fmt(r)} (${((o / r) * 100).toFixed(0)}%)`);
+  const best = bestOther('pipe-64B');
+  if (best) {
+    check('pipe-64B msg/s >= 4x the best other client', [medianOf('pipe-64B', 'ours-whatwg'), best[1]],
+      (o, b) => o >= 4 * b, (o, b) => `ours-whatwg ${fmt(o)}, ${best[0]} ${fmt(b)} (${(o / b).toFixed(2)}x)`);
+  }
+  check("pipe-64B 'arraybuffer' >= 0.85x the default", [medianOf('pipe-64B', 'ours-whatwg-ab'), medianOf('pipe-64B', 'ours-whatwg')],
+    (a, d) => a >= 0.85 * d, (a, d) => `ours-whatwg-ab ${fmt(a)}, ours-whatwg ${fmt(d)} (${(a / d).toFixed(2)}x)`);
+  check('idle-10k settled KiB/conn <= raw', [medianOf('idle-10k', 'ours-whatwg', 'settledKibPerConn'), medianOf('idle-10k', 'raw', 'settledKibPerConn')],
+    (o, r) => o <= r, (o, r) => `ours-whatwg ${fmt(o)}, raw ${fmt(r)} (${(o / r).toFixed(2)}x)`);
+  if (runtimeLines.length && opts.mode !== 'tiny') {
+    lines.push('');
+    lines.push(`targets (issue 17; server ${targetServer}, medians in this run; only ratios well outside the spread count):`);
+    lines.push(...runtimeLines);
   }
 
   const spreads = results.filter((r) => r.status === 'ok' && r.n > 1).map((r) => r.spreadPct);

@@ -25,6 +25,13 @@ export const WORKLOADS = [
     secondary: [{ key: 'userUsPerMsg', unit: 'µs user' }, { key: 'p50Us', unit: 'µs p50' }, { key: 'p99Us', unit: 'µs p99' }],
   },
   {
+    name: 'rtt-32B-text', kind: 'rtt', size: 32, binary: false,
+    about: 'the same with 32 B text messages (strings in and out)',
+    count: { full: 10000, quick: 3000, tiny: 50 }, warmup: { full: 2000, quick: 1000, tiny: 10 },
+    primary: { key: 'cpuUsPerMsg', unit: 'µs CPU/msg', better: 'lower' },
+    secondary: [{ key: 'userUsPerMsg', unit: 'µs user' }, { key: 'p50Us', unit: 'µs p50' }, { key: 'p99Us', unit: 'µs p99' }],
+  },
+  {
     name: 'pipe-64B', kind: 'pipe', size: 64, binary: true, window: 1000,
     about: '64 B binary messages, 1,000 in flight: messages/s',
     count: { full: 100000, quick: 40000, tiny: 2000 }, warmup: { full: 20000, quick: 10000, tiny: 1000 },

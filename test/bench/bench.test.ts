@@ -2,6 +2,8 @@
 // tiny workloads must build and start the Go echo server, run every available client in
 // its own process (plain and wss://), print the table and write the JSON report.
 // Proves the suite works; asserts nothing about speed (no timed assertions).
+// Bun and Deno (the `bun` and `deno` clients) take part only if bench/prepare-runtimes.sh's
+// cache already holds them: --tiny never downloads them (BENCH_RUNTIMES=cached says so again).
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -25,6 +27,7 @@ function runBench(args: string[], timeoutMs: number): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn('bash', [path.join(root, 'bench', 'bench.sh'), ...args], {
       cwd: root,
+      env: { ...process.env, BENCH_RUNTIMES: 'cached' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
