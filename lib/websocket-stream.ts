@@ -124,6 +124,19 @@ function dictionary<T>(value: unknown, what: string): T {
 
 type Chunk = string | Uint8Array;
 
+function isSharedArrayBuffer(value: unknown): value is SharedArrayBuffer {
+  return typeof SharedArrayBuffer !== 'undefined' && value instanceof SharedArrayBuffer;
+}
+
+/** WebIDL's BufferSource conversion: a shared or resizable buffer (or a view of one) is a TypeError. */
+function checkBufferSource(chunk: ArrayBuffer | SharedArrayBuffer | ArrayBufferView): void {
+  const buffer = ArrayBuffer.isView(chunk) ? chunk.buffer : chunk;
+  if (isSharedArrayBuffer(buffer)) throw new TypeError('WebSocketStream: cannot write a SharedArrayBuffer or a view of one.');
+  if ((buffer as { resizable?: boolean }).resizable === true) {
+    throw new TypeError('WebSocketStream: cannot write a resizable ArrayBuffer or a view of one.');
+  }
+}
+
 /** The readable's queuing strategy for a highWaterMark: a message counts its bytes (given
  * by `bytesOfChunk` while it is enqueued) and at least bytes/messages of the mark, so that
  * both limits hold with one queue size. */
@@ -177,6 +190,9 @@ export class WebSocketStream {
   #readable: ReadableStreamDefaultController<Chunk> | undefined;
   #readableCancelled = false;
   #writable: WritableStreamDefaultController | undefined;
+  // A write waiting for its message to leave whose message the engine reported unsent (the
+  // connection closed first): settled by #onClose, which then counts the close as unclean.
+  #unsentWrites: ((error: unknown) => void)[] = [];
 
   /**
    * Opens a connection to `url` (ws:, wss:, http: or https:, no fragment; or ws+unix:).
@@ -322,8 +338,9 @@ export class WebSocketStream {
   // left. So awaiting writes (or writer.ready) bounds what a producer queues, and small
   // messages still go out many per loop turn.
   #write(chunk: unknown): Promise<void> | undefined {
-    const binary = chunk instanceof ArrayBuffer || ArrayBuffer.isView(chunk) ||
-      (typeof SharedArrayBuffer !== 'undefined' && chunk instanceof SharedArrayBuffer);
+    const binary = chunk instanceof ArrayBuffer || ArrayBuffer.isView(chunk) || isSharedArrayBuffer(chunk);
+    // WebIDL's BufferSource (no [AllowShared], no [AllowResizable]), as Chrome does.
+    if (binary) checkBufferSource(chunk);
     const payload = toPayload(binary ? chunk : toUSVString(chunk));
     if (this.#state !== 'open' || !this.#engine) return undefined;  // the closing handshake has started
     const engine = this.#engine;
@@ -331,8 +348,14 @@ export class WebSocketStream {
       engine.send(payload.data, payload.isBinary, payload.size);
       return undefined;
     }
-    // (A message that never leaves resolves too: the close errors the streams.)
-    return new Promise<void>((resolve) => { engine.send(payload.data, payload.isBinary, payload.size, () => resolve()); });
+    // A message that never leaves (the connection closed first) makes the close unclean and
+    // its write rejects (see #onClose).
+    return new Promise<void>((resolve, reject) => {
+      engine.send(payload.data, payload.isBinary, payload.size, (error) => {
+        if (error === undefined) resolve();
+        else this.#unsentWrites.push(reject);
+      });
+    });
   }
 
   #onClose(info: CloseInfo): void {
@@ -345,16 +368,27 @@ export class WebSocketStream {
       this.#rejectClosed(error);
       return;
     }
-    if (info.wasClean) {
+    const unsent = this.#unsentWrites.splice(0);
+    if (info.wasClean && unsent.length === 0) {
       if (!this.#readableCancelled) this.#readable.close();  // what waits in it can still be read
       this.#writable?.error(new DOMException('A closed WebSocketStream cannot be written to.', 'InvalidStateError'));
       this.#resolveClosed({ closeCode: info.code, reason: info.reason });
     } else {
+      // Not clean: no closing handshake, or one that left a written message unsent (as
+      // Chrome: the peer closed while the message was still going out).
       const error = WebSocketStreamError.ofClosure(
-        `${this.#url}: the connection closed without a clean closing handshake (${info.code}).`, info.code, info.reason,
-        this.#engineError ?? info.abnormal);
+        info.wasClean
+          ? `${this.#url}: the connection closed (${info.code}) before a written message was sent.`
+          : `${this.#url}: the connection closed without a clean closing handshake (${info.code}).`,
+        info.code, info.reason, this.#engineError ?? info.abnormal);
       this.#readable.error(error);
-      this.#writable?.error(error);
+      if (unsent.length === 0) {
+        this.#writable?.error(error);
+      } else {
+        // The write in progress rejects, and the writable errors with that same error.
+        const unsentError = new DOMException('The connection closed before this message was sent.', 'InvalidStateError');
+        for (const reject of unsent) reject(unsentError);
+      }
       this.#rejectClosed(error);
     }
   }

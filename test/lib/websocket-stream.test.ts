@@ -87,6 +87,21 @@ describe('messages', () => {
     await writer.close();
   });
 
+  test('a shared or resizable buffer (or a view of one) is not a BufferSource: write() rejects with a TypeError', async () => {
+    for (const chunk of [
+      new ArrayBuffer(8, { maxByteLength: 64 } as never),
+      new Uint8Array(new ArrayBuffer(8, { maxByteLength: 64 } as never)),
+      new SharedArrayBuffer(8),
+      new Uint8Array(new SharedArrayBuffer(8)),
+    ]) {
+      const wss = new WebSocketStream(echo.url);
+      const { writable } = await wss.opened;
+      expect(await rejection(writable.getWriter().write(chunk))).toBeInstanceOf(TypeError);
+      wss.close();
+      await wss.closed.catch(() => undefined);
+    }
+  });
+
   test('messages that arrived before a clean close can still be read, then the readable is done', async () => {
     route += 1;
     const connection = raw.expect(`/m${route}`);
@@ -216,6 +231,26 @@ describe('the end coming from the server', () => {
     expect((error as WebSocketStreamError).closeCode).toBe(1006);
     expect(await rejection(readable.getReader().read())).toBe(error);
     expect(await rejection(writable.getWriter().write('x'))).toBe(error);
+  });
+
+  test('a close while a written message has not left: that write rejects with InvalidStateError, the writable errors with it, closed rejects', async () => {
+    route += 1;
+    const connection = raw.expect(`/u${route}`);
+    const wss = new WebSocketStream(`${raw.url}/u${route}`, { perMessageDeflate: false });
+    const { writable } = await wss.opened;
+    const conn = await connection;
+    conn.socket.pause();  // the server reads nothing: the big message cannot leave
+    const writer = writable.getWriter();
+    const big = writer.write(new Uint8Array(20 * 1024 * 1024));
+    big.catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await conn.write(frame.close(4567, ''));
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    conn.destroy();
+    expect(await rejection(wss.closed)).toBeInstanceOf(WebSocketStreamError);
+    const unsent = await rejection(big);
+    expect(unsent).toMatchObject({ name: 'InvalidStateError' });
+    expect(await rejection(writer.write('word'))).toBe(unsent);
   });
 
   test('a refused connection: opened rejects with a WebSocketError whose cause is the typed ConnectError', async () => {
