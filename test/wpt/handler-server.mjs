@@ -6,7 +6,8 @@
 // handler's passive-closing hook returns (1000 '' by default), a handler that returns
 // closes with 1000 and waits for the client's close, permessage-deflate is accepted
 // (context takeover both ways) and everything the server sends is compressed.
-// It also serves the vendored files over HTTP(S) (idlharness fetches /interfaces/*.idl).
+// It also serves the vendored files over HTTP(S) (idlharness fetches /interfaces/*.idl),
+// and WPT's stash-put.py/stash-take.py.
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -570,9 +571,31 @@ export function substitute(text, config) {
   });
 }
 
-function staticHandler(root, config) {
+/**
+ * WPT's fetch/api/resources/stash-put.py and stash-take.py (wptserve's stash, shared by the
+ * http and https servers): put stores the query's value under its key (and directory),
+ * take answers the stored value as JSON (null if none) and forgets it. The stream tests'
+ * abort.any.js uses them to see that an aborted WebSocketStream never connected.
+ */
+function stashHandler(stash, url, res) {
+  const dir = url.pathname.slice(0, url.pathname.lastIndexOf('/') + 1);
+  const key = `${dir}\u0000${url.searchParams.get('key')}`;
+  if (url.pathname.endsWith('/stash-put.py')) {
+    stash.set(key, url.searchParams.get('value'));
+    res.writeHead(200, { 'content-type': 'text/html', 'access-control-allow-origin': '*' }).end('done');
+    return;
+  }
+  const value = stash.has(key) ? stash.get(key) : null;
+  stash.delete(key);
+  res.writeHead(200, { 'content-type': 'application/json', 'access-control-allow-origin': '*' }).end(JSON.stringify(value));
+}
+
+const STASH_PATHS = new Set(['/fetch/api/resources/stash-put.py', '/fetch/api/resources/stash-take.py']);
+
+function staticHandler(root, config, stash) {
   return (req, res) => {
     const url = new URL(req.url, 'http://x');
+    if (STASH_PATHS.has(url.pathname)) { stashHandler(stash, url, res); return; }
     let rel = decodeURIComponent(url.pathname);
     if (rel === '/resources/WebIDLParser.js') rel = '/resources/webidl2/lib/webidl2.js';
     const file = path.join(root, path.normalize(rel));
@@ -593,6 +616,7 @@ function staticHandler(root, config) {
 export async function startServers({ root, cert, key, log = () => {} }) {
   const config = { host: '127.0.0.1', ports: {} };
   const sockets = new Set();
+  const stash = new Map();
   const track = (socket) => { sockets.add(socket); socket.on('close', () => sockets.delete(socket)); };
   const onSocket = (socket) => {
     track(socket);
@@ -600,8 +624,8 @@ export async function startServers({ root, cert, key, log = () => {} }) {
     serveConnection(socket, log).catch((err) => { log(`handler error: ${err.stack}`); socket.destroy(); });
   };
   const servers = {
-    http: http.createServer(staticHandler(root, config)),
-    https: https.createServer({ cert, key }, staticHandler(root, config)),
+    http: http.createServer(staticHandler(root, config, stash)),
+    https: https.createServer({ cert, key }, staticHandler(root, config, stash)),
     ws: net.createServer(onSocket),
     wss: tls.createServer({ cert, key }, onSocket),
   };

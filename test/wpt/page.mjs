@@ -3,7 +3,7 @@
 // elements of an .html test, in document order) are fetched from the runner's HTTP server
 // and evaluated in this global, which stands in for the window (self, window, location).
 // The WebSocket implementation under test is installed as the global WebSocket (and
-// CloseEvent). Prints one line "#WPT#" + JSON {tests, status, message, errors} and exits.
+// CloseEvent), its WebSocketStream as WebSocketStream (and WebSocketError). Prints one line "#WPT#" + JSON {tests, status, message, errors} and exits.
 //
 // node page.mjs <ours|undici> <page URL>
 import { createRequire } from 'node:module';
@@ -22,10 +22,16 @@ if (impl === 'ours') {
   const ours = require('../../dist/index.js');
   install('WebSocket', ours.WebSocket);
   install('CloseEvent', ours.CloseEvent);
+  // The proposal's WebSocketError is WebSocketStreamError here (see lib/websocket-stream.ts).
+  install('WebSocketStream', ours.WebSocketStream);
+  install('WebSocketError', ours.WebSocketStreamError);
 } else if (impl === 'undici') {
   const undici = require('undici');
   install('WebSocket', undici.WebSocket);
   install('CloseEvent', undici.CloseEvent);
+  // undici's experimental WebSocketStream (exported since 7.x).
+  if (undici.WebSocketStream) install('WebSocketStream', undici.WebSocketStream);
+  if (undici.WebSocketError) install('WebSocketError', undici.WebSocketError);
   // undici resolves relative URLs and takes the Origin from its own global origin.
   undici.setGlobalOrigin(page.href);
 } else {
