@@ -1,6 +1,7 @@
 // Runs the vendored web-platform-tests websockets/ suite (test/wpt/wpt, see its README.md)
 // in Node, against our WebSocket and against undici's (the devDependency: Node's own
-// WebSocket implementation) in the same run: one process per test page and variant
+// WebSocket implementation) in the same run (websockets/stream/tentative/ against both
+// WebSocketStreams: ours, and the experimental one undici exports): one process per test page and variant
 // (page.mjs), against WPT's handlers served by handler-server.mjs on 127.0.0.1 (ws and wss,
 // with a CA made at run time and given to both through NODE_EXTRA_CA_CERTS).
 //
