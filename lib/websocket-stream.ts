@@ -33,8 +33,8 @@ export interface WebSocketCloseInfo {
 
 /** Options of `new WebSocketStream()`: the proposal's, plus our Node options. */
 export interface WebSocketStreamOptions extends WebSocketOptions {
-  /** Subprotocols to offer. */
-  protocols?: string | readonly string[];
+  /** Subprotocols to offer: a list, as the proposal's IDL says (a single string is a TypeError). */
+  protocols?: readonly string[];
   /** Aborting it before the connection opens abandons it (`opened` and `closed` reject with
    * the signal's reason); it does nothing once open. */
   signal?: AbortSignal;
@@ -114,6 +114,14 @@ function enforceUnsignedShort(value: unknown): number {
   const integer = Math.trunc(n);
   if (integer < 0 || integer > 0xffff) throw new TypeError(`closeCode must be from 0 to 65535; got ${String(value)}.`);
   return integer;
+}
+
+/** WebIDL sequence<USVString>: any iterable object but a string (which is not an object). */
+function sequenceOfStrings(value: unknown, what: string): string[] {
+  if (typeof value !== 'object' || value === null || typeof (value as Iterable<unknown>)[Symbol.iterator] !== 'function') {
+    throw new TypeError(`WebSocketStream: ${what} must be a sequence (e.g. an array) of strings.`);
+  }
+  return [...(value as Iterable<unknown>)].map(toUSVString);
 }
 
 function dictionary<T>(value: unknown, what: string): T {
@@ -202,7 +210,7 @@ export class WebSocketStream {
     if (arguments.length < 1) throw new TypeError('WebSocketStream: a URL is required.');
     const { protocols, signal, highWaterMark: mark, ...nodeOptions } = dictionary<WebSocketStreamOptions>(options, 'options');
     const parsed = parseWebSocketUrl(typeof url === 'string' || url instanceof URL ? url : String(url), domFail);
-    const list = protocols === undefined ? [] : typeof protocols === 'string' ? [protocols] : [...protocols].map(toUSVString);
+    const list = protocols === undefined ? [] : sequenceOfStrings(protocols, 'protocols');
     const checked = checkProtocols(list, domFail);
     if (signal !== undefined && signal !== null && !(signal instanceof AbortSignal)) {
       throw new TypeError('WebSocketStream: signal must be an AbortSignal.');

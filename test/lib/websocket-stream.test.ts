@@ -43,6 +43,7 @@ describe('constructor', () => {
     expect(() => new WebSocketStream('invalid:')).toThrow(expect.objectContaining({ name: 'SyntaxError' }));
     expect(() => new WebSocketStream(`${echo.url}/#frag`)).toThrow(expect.objectContaining({ name: 'SyntaxError' }));
     expect(() => new WebSocketStream(echo.url, true as never)).toThrow(TypeError);
+    expect(() => new WebSocketStream(echo.url, { protocols: 'chat' as unknown as string[] })).toThrow(TypeError);  // a sequence, as the IDL says
     expect(() => new WebSocketStream(echo.url, { protocols: ['a', 'a'] })).toThrow(expect.objectContaining({ name: 'SyntaxError' }));
     expect(() => new WebSocketStream(echo.url, { protocols: ['bad token'] })).toThrow(expect.objectContaining({ name: 'SyntaxError' }));
     expect(() => new WebSocketStream(echo.url, { signal: {} as AbortSignal })).toThrow(TypeError);
