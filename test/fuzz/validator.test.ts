@@ -54,6 +54,32 @@ describe('the reference validator', () => {
     expect(summary(encodeFrame({ opcode: Op.BINARY, declaredLength64: 1n << 63n }))).toEqual(['fail(1002/1009)']);
   });
 
+  test('a close frame breaking two rules (its code and its reason\'s UTF-8) may fail with either code', () => {
+    expect(summary(frame.close(1000, Buffer.from([0xff])))).toEqual(['fail(1007)']);
+    expect(summary(frame.close(999, 'ok'))).toEqual(['fail(1002)']);
+    expect(summary(frame.close(999, Buffer.from([0xff])))).toEqual(['fail(1002/1007)']);
+  });
+
+  test('a text message past maxPayload whose last fragment also ends inside a UTF-8 sequence: 1009 or 1007', () => {
+    const small: StreamContext = { deflate: null, maxPayload: 16 };
+    const head = frame.text('a'.repeat(10), { fin: false });
+    expect(summary(cat(head, frame.cont('b'.repeat(10))), small)).toEqual(['fail(1009)']);
+    expect(summary(cat(head, frame.cont(Buffer.from([0x62, 0x62, 0x62, 0x62, 0x62, 0x62, 0x62, 0xe2]))), small)).toEqual(['fail(1007/1009)']);
+  });
+
+  test('a 64-bit length whose first byte has the top bit set may fail before the rest of the header', () => {
+    expect(summary(Buffer.from([0x82, 0x7f, 0x80]))).toEqual(['may-fail(1002)', 'may-fail(1009)', 'end(mid-frame)']);
+  });
+
+  test('a compressed message inflating past maxPayload: 1009, or 1007 when the text within the limit is invalid UTF-8', () => {
+    const compressed = (opcode: number, bytes: Buffer) => encodeFrame({ opcode, payload: deflatePayload(bytes, { windowBits: 15 }), rsv: 4 });
+    expect(summary(compressed(Op.TEXT, Buffer.alloc(5000, 0x61)), withDeflate)).toEqual(['fail(1009)']);
+    expect(summary(compressed(Op.TEXT, Buffer.alloc(5000, 0xc8)), withDeflate)).toEqual(['fail(1007)']);
+    expect(summary(compressed(Op.BINARY, Buffer.alloc(5000, 0xc8)), withDeflate)).toEqual(['fail(1009)']);
+    // A sequence cut by the limit is not invalid: 999 ASCII bytes, then a 2-byte character.
+    expect(summary(compressed(Op.TEXT, Buffer.concat([Buffer.alloc(999, 0x61), Buffer.alloc(4000, 0xc3)])), withDeflate)).toEqual(['fail(1009)']);
+  });
+
   test('a message over maxPayload fails with 1009 from its header', () => {
     expect(summary(encodeFrame({ opcode: Op.BINARY, payload: Buffer.alloc(10), declaredLength64: 1001n }))).toEqual(['fail(1009)']);
     expect(summary(cat(frame.binary(Buffer.alloc(600), { fin: false }), frame.cont(Buffer.alloc(401))))).toEqual(['fail(1009)']);

@@ -134,6 +134,9 @@ interface OpenMessage {
  *  skipped (and the client may fail early for any reason the whole message could give). */
 const MAX_PREFIX_CHECKS = 32;
 const MAX_PREFIX_BYTES = 256 * 1024;
+/** A text message that inflates past the limit is inflated this far to see the UTF-8 within
+ *  the limit; beyond it either verdict is accepted. */
+const MAX_INFLATE_FOR_PREFIX = 64 * 1024 * 1024;
 
 export function validateStream(bytes: Buffer, ctx: StreamContext): StreamEvent[] {
   return new StreamModel(bytes, ctx).run();
@@ -205,6 +208,10 @@ class StreamModel {
     const endInHeader = (): false => {
       const errors = this.headerErrors(b[start], b.length - start >= 2 ? b[start + 1] : undefined);
       if (errors.length) this.mayFail(Close.PROTOCOL_ERROR, errors.join('; '));
+      // A 64-bit length is wrong from its first byte on when that has the top bit set.
+      if (b.length - start >= 3 && (b[start + 1] & 0x7f) === 127 && (b[start + 2] & 0x80)) {
+        for (const code of [Close.PROTOCOL_ERROR, Close.TOO_BIG]) this.mayFail(code, 'a 64-bit length with the most significant bit set (the rest of the header did not come)');
+      }
       return this.end(true);
     };
     if (b.length - start < 2) return endInHeader();
@@ -234,7 +241,21 @@ class StreamModel {
     const protocolErrors = this.headerErrors(b[start], b[start + 1]);
     if (protocolErrors.length) return this.fail([Close.PROTOCOL_ERROR], protocolErrors.join('; '));
     const tooBig = !control && !(this.message?.compressed ?? compressed) && (this.message?.size ?? 0) + length > this.ctx.maxPayload;
-    if (tooBig) return this.fail([Close.TOO_BIG], `a message of at least ${(this.message?.size ?? 0) + length} bytes (maxPayload ${this.ctx.maxPayload})`);
+    if (tooBig) {
+      const why = `a message of at least ${(this.message?.size ?? 0) + length} bytes (maxPayload ${this.ctx.maxPayload})`;
+      // A text message whose frame past the limit also makes its UTF-8 invalid (or ends it
+      // inside a sequence) breaks both rules: a client that checks the text before it adds
+      // up the sizes of the fragments fails with 1007, and that is right too.
+      const isText = opcode === 1 || (opcode === 0 && this.message !== null && !this.message.isBinary);
+      if (isText && !compressed) {
+        const checker = opcode === 0 ? cloneChecker(this.message!.utf8) : new Utf8Checker();
+        const payload = b.subarray(start + headerLen, Math.min(b.length, start + headerLen + length));
+        checker.push(payload);
+        const whole = payload.length === length;
+        if (checker.invalid || (fin && whole && !checker.complete)) return this.fail([Close.TOO_BIG, Close.INVALID_DATA], `${why}, whose text is not valid UTF-8 either`);
+      }
+      return this.fail([Close.TOO_BIG], why);
+    }
     if (len7 === 126 && length < 126 || len7 === 127 && length < 65536) {
       return this.unknown(`a ${name} frame whose length ${length} is not in its minimal form`);
     }
@@ -280,9 +301,13 @@ class StreamModel {
     if (payload.length === 1) return this.fail([Close.PROTOCOL_ERROR], 'a close frame with a 1-byte payload');
     if (payload.length >= 2) {
       const code = payload.readUInt16BE(0);
-      if (!isValidReceivedCloseCode(code)) return this.fail([Close.PROTOCOL_ERROR], `a close frame with the invalid code ${code}`);
       const reason = payload.subarray(2);
-      if (!isUtf8(reason)) return this.fail([Close.INVALID_DATA], 'a close frame whose reason is not valid UTF-8');
+      const badCode = !isValidReceivedCloseCode(code);
+      const badReason = !isUtf8(reason);
+      // Breaking both rules, either verdict is right (RFC 6455 sets no order).
+      if (badCode && badReason) return this.fail([Close.PROTOCOL_ERROR, Close.INVALID_DATA], `a close frame with the invalid code ${code} and a reason that is not valid UTF-8`);
+      if (badCode) return this.fail([Close.PROTOCOL_ERROR], `a close frame with the invalid code ${code}`);
+      if (badReason) return this.fail([Close.INVALID_DATA], 'a close frame whose reason is not valid UTF-8');
       this.events.push({ kind: 'close', code, reason: Buffer.from(reason) });
       return false;
     }
@@ -309,7 +334,10 @@ class StreamModel {
     const prefix = Buffer.concat([...message.parts, part]);
     const result = inflate(prefix, this.windowBits(), this.inflaterHistory(), this.ctx.maxPayload, false);
     if (result.status === 'data-error') this.mayFail(Close.INVALID_DATA, 'invalid DEFLATE data');
-    else if (result.status === 'too-big') this.mayFail(Close.TOO_BIG, `a compressed message inflating to more than ${this.ctx.maxPayload} bytes`);
+    else if (result.status === 'too-big') {
+      this.mayFail(Close.TOO_BIG, `a compressed message inflating to more than ${this.ctx.maxPayload} bytes`);
+      if (!message.isBinary) this.mayFail(Close.INVALID_DATA, 'invalid UTF-8 within the size limit of a compressed text message');
+    }
     else if (!message.isBinary) {
       const checker = new Utf8Checker();
       checker.push(result.data);
@@ -335,7 +363,20 @@ class StreamModel {
         if (wide.status === 'ok') return this.unknown('DEFLATE data that refers back beyond the negotiated window');
         return this.fail([Close.INVALID_DATA], 'invalid DEFLATE data');
       }
-      if (result.status === 'too-big') return this.fail([Close.TOO_BIG], `a compressed message inflating to more than ${this.ctx.maxPayload} bytes`);
+      if (result.status === 'too-big') {
+        // The client checks the UTF-8 of what inflates within the limit before it stops at
+        // the limit (lws 0102): invalid text there fails with 1007 first.
+        if (!message.isBinary) {
+          const whole = inflate(wire, windowBits, this.inflaterHistory(), MAX_INFLATE_FOR_PREFIX, true);
+          if (whole.status !== 'ok') {
+            return this.fail([Close.INVALID_DATA, Close.TOO_BIG], `a compressed text message inflating to more than ${this.ctx.maxPayload} bytes`);
+          }
+          const checker = new Utf8Checker();
+          checker.push(whole.data.subarray(0, this.ctx.maxPayload));
+          if (checker.invalid) return this.fail([Close.INVALID_DATA], `a compressed text message inflating to more than ${this.ctx.maxPayload} bytes, with invalid UTF-8 within them`);
+        }
+        return this.fail([Close.TOO_BIG], `a compressed message inflating to more than ${this.ctx.maxPayload} bytes`);
+      }
       if (result.ended) return this.unknown('a DEFLATE stream ended with BFINAL inside a message');
       data = result.data;
       if (!message.isBinary && !isUtf8(data)) return this.fail([Close.INVALID_DATA], 'invalid UTF-8 in a compressed text message');
