@@ -21,6 +21,8 @@ env_clean=(env -u npm_config_prefix -u npm_lifecycle_event -u npm_lifecycle_scri
 tarball="$("${env_clean[@]}" npm pack --silent --pack-destination "$tmp" | tail -n 1)"
 mkdir "$tmp/unpacked"
 tar -xzf "$tmp/$tarball" -C "$tmp/unpacked"
+# The release tarball's size, with every prebuilt binary and the lws source (README: Making a release).
+log "the tarball $tarball with $(ls "$tmp/unpacked/package/prebuilds" 2>/dev/null | tr '\n' ' '): $(stat -c %s "$tmp/$tarball") bytes, $(du -sb "$tmp/unpacked/package" | cut -f1) unpacked, $(find "$tmp/unpacked/package" -type f | wc -l) files ($(find "$tmp/unpacked/package/deps" -type f 2>/dev/null | wc -l) in deps/libwebsockets)"
 rm -rf "$tmp/unpacked/package/prebuilds"
 tar -czf "$tmp/no-prebuilds.tgz" -C "$tmp/unpacked" package
 rm -rf "$tmp/unpacked"

@@ -27,32 +27,7 @@ export interface KnownDefect {
   when?: (c: CaseInfo, f: Failure) => boolean;
 }
 
-const labelled = (prefix: string) => (c: CaseInfo) => c.labels.some((l) => l.startsWith(prefix));
-
 export const KNOWN_DEFECTS: readonly KnownDefect[] = [
-  {
-    id: 'hang-after-violation-fin',
-    defect: '1 (FIN variant, new)',
-    title: 'a violation followed at once by a FIN: sometimes no close event either (the loop does not spin)',
-    categories: ['hang', 'no-exit'],
-    when: (c) => labelled('ending:fin')(c) && (labelled('violation:')(c) || labelled('mutated')(c)),
-  },
-  {
-    id: 'messages-lost-at-fin',
-    defect: '4 (new)',
-    title: 'the server sends messages and closes TCP (FIN): under load some are never delivered (reported as 1006)',
-    categories: ['lost-message'],
-    // A lingering peer ends with a FIN too once it gave up waiting for the client.
-    when: (c) => labelled('ending:fin')(c) || labelled('ending:linger')(c),
-  },
-  {
-    id: 'no-close-reply-before-fin',
-    defect: '4 (new)',
-    title: 'a close frame, then the server\'s FIN before the client replied: the client sometimes drops TCP without its close reply',
-    categories: ['close-frame'],
-    when: (c, f) => (labelled('ending:fin')(c) || labelled('ending:linger')(c)) && !labelled('after-close:')(c)
-      && f.detail.startsWith('the server\'s close frame was not answered'),
-  },
   {
     id: 'tcp-left-open-after-failure',
     defect: '4 (new)',

@@ -89,15 +89,18 @@ describe('messages', () => {
   });
 
   test('a shared or resizable buffer (or a view of one) is not a BufferSource: write() rejects with a TypeError', async () => {
-    for (const chunk of [
-      new ArrayBuffer(8, { maxByteLength: 64 } as never),
-      new Uint8Array(new ArrayBuffer(8, { maxByteLength: 64 } as never)),
+    // Resizable ArrayBuffers are ES2024 (Node 20 has them; the project's lib setting does not).
+    const Resizable = ArrayBuffer as unknown as new (length: number, options: { maxByteLength: number }) => ArrayBuffer;
+    const chunks: unknown[] = [
+      new Resizable(8, { maxByteLength: 64 }),
+      new Uint8Array(new Resizable(8, { maxByteLength: 64 })),
       new SharedArrayBuffer(8),
       new Uint8Array(new SharedArrayBuffer(8)),
-    ]) {
+    ];
+    for (const chunk of chunks) {
       const wss = new WebSocketStream(echo.url);
       const { writable } = await wss.opened;
-      expect(await rejection(writable.getWriter().write(chunk))).toBeInstanceOf(TypeError);
+      expect(await rejection(writable.getWriter().write(chunk as Uint8Array))).toBeInstanceOf(TypeError);
       wss.close();
       await wss.closed.catch(() => undefined);
     }
