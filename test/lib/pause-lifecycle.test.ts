@@ -4,31 +4,15 @@
 // createWebSocketStream with a full buffer); a worker terminated while paused goes away,
 // its TCP connection closed, and the main thread keeps working.
 import path from 'node:path';
-import { spawn } from 'node:child_process';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { connect } from '../../lib/index';
 import { RawServer, frame } from '../conformance/raw-server';
 import { startFloodServer, type FloodServer } from '../helpers/flood-server';
 import { startEchoServer, waitUntil, withTimeout, type EchoServer } from '../helpers/ws-server';
+import { runFixture } from '../helpers/run-fixture';
 
 const root = path.resolve(__dirname, '../..');
-
-function runChild(args: string[], guardMs = 30_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(root, 'test', 'fixtures', 'paused-exit.js'), ...args], {
-      cwd: root, stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => { stdout += d; });
-    child.stderr.on('data', (d) => { stderr += d; });
-    child.on('error', reject);
-    // A hang guard only: a paused socket that kept the process alive never exits.
-    const guard = setTimeout(() => child.kill('SIGKILL'), guardMs);
-    child.on('close', (code) => { clearTimeout(guard); resolve({ code, stdout, stderr }); });
-  });
-}
 
 describe('a process whose only connection is paused exits by itself', () => {
   let flood: FloodServer;
@@ -37,13 +21,13 @@ describe('a process whose only connection is paused exits by itself', () => {
   afterAll(() => flood.stop());
 
   test.each(['whatwg', 'connect', 'stream', 'duplex'])('%s', async (face) => {
-    const r = await runChild([face, flood.url]);
+    const r = await runFixture('paused-exit.js', [face, flood.url]);
     expect(r.code, `${r.stdout}\n${r.stderr}`).toBe(0);
     expect(r.stdout.trim()).toBe('open');
   }, 40_000);
 
   test('control: the same process with a connection that reads on is still alive until killed', async () => {
-    const r = await runChild(['reading', flood.url], 2000);
+    const r = await runFixture('paused-exit.js', ['reading', flood.url], 2000);
     expect(r.code).toBeNull();  // killed by the guard
     expect(r.stdout.trim()).toBe('open');
   });
