@@ -6,6 +6,14 @@
  * value the API never accepts in that place, WHATWG's InvalidAccessError). */
 export type ErrorFactory = (message: string, kind: 'syntax' | 'range' | 'type' | 'access') => Error;
 
+/** The errors of the WHATWG faces (WebSocket, WebSocketStream): DOMExceptions where the
+ * standards say so, else TypeError or RangeError. */
+export const domFail: ErrorFactory = (message, kind) => {
+  if (kind === 'syntax') return new DOMException(message, 'SyntaxError');
+  if (kind === 'access') return new DOMException(message, 'InvalidAccessError');
+  return kind === 'range' ? new RangeError(message) : new TypeError(message);
+};
+
 /** ws+unix: or wss+unix: (the `ws` package's unix domain socket URLs). */
 export function isUnixSocketUrl(url: URL): boolean {
   return url.protocol === 'ws+unix:' || url.protocol === 'wss+unix:';

@@ -9,7 +9,7 @@ import type { WebSocketError as EngineError } from './errors';
 import { engineConfig, type WebSocketOptions } from './options';
 import { toPayload } from './payload';
 import { highWaterMark, type HighWaterMark, type HighWaterMarkOption } from './receive-queue';
-import { checkCloseReason, checkProtocols, checkWhatwgCloseCode, parseWebSocketUrl, toUSVString, type ErrorFactory } from './validate';
+import { checkCloseReason, checkProtocols, checkWhatwgCloseCode, domFail, parseWebSocketUrl, toUSVString } from './validate';
 
 /** What `opened` resolves with. */
 export interface WebSocketOpenInfo {
@@ -100,12 +100,6 @@ export class WebSocketStreamError extends DOMException {
 }
 
 let closureUnchecked = false;  // WebSocketStreamError.ofClosure is constructing
-
-const domFail: ErrorFactory = (message, kind) => {
-  if (kind === 'syntax') return new DOMException(message, 'SyntaxError');
-  if (kind === 'access') return new DOMException(message, 'InvalidAccessError');
-  return kind === 'range' ? new RangeError(message) : new TypeError(message);
-};
 
 /** WebIDL [EnforceRange] unsigned short. */
 function enforceUnsignedShort(value: unknown): number {

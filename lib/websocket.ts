@@ -8,7 +8,7 @@ import { CloseEvent, ErrorEvent, MessageEvent, type AddEventListenerOptions } fr
 import { engineConfig, type PerMessageDeflateOptions, type WebSocketOptions } from './options';
 import { toArrayBuffer, toPayload, type SendData } from './payload';
 import {
-  checkCloseReason, checkControlPayload, checkProtocols, checkWhatwgCloseCode, parseWebSocketUrl, type ErrorFactory,
+  checkCloseReason, checkControlPayload, checkProtocols, checkWhatwgCloseCode, domFail, parseWebSocketUrl,
 } from './validate';
 import { basicAuthorization, isBlockedPort, pageBaseUrl, pageOrigin, withoutCredentials } from './web-context';
 import { HandshakeRequest, incomingMessage } from './ws-http';
@@ -86,12 +86,6 @@ interface EmitterEntry {
   listener: EmitterListener;
   wrapper: (event: Event) => void;
 }
-
-const domFail: ErrorFactory = (message, kind) => {
-  if (kind === 'syntax') return new DOMException(message, 'SyntaxError');
-  if (kind === 'access') return new DOMException(message, 'InvalidAccessError');
-  return kind === 'range' ? new RangeError(message) : new TypeError(message);
-};
 
 function isOptionsObject(value: unknown): value is WebSocketOptions {
   return typeof value === 'object' && value !== null && !Array.isArray(value) &&
