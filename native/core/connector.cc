@@ -20,6 +20,20 @@ namespace {
 // per-step limits are as long; ours covers the whole handshake and says so).
 constexpr uint32_t kDefaultHandshakeTimeoutMs = 20000;
 
+// `host` as a lookup would give it back when it is an IP address literal; "" for a name
+// (and for an IPv6 literal with a zone, which only the resolver maps to its interface).
+std::string AddressLiteral(const std::string& host) {
+  if (host.find('%') != std::string::npos) return {};
+  unsigned char address[16];
+  char text[64] = {0};
+  for (int family : {AF_INET, AF_INET6}) {
+    if (uv_inet_pton(family, host.c_str(), address) == 0 && uv_inet_ntop(family, address, text, sizeof text) == 0) {
+      return text;
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 Connector::Connector(Engine& engine, ConnectRequest request, ConnectorOwner& owner, LoopHolds& holds, void* lws_user,
@@ -58,6 +72,14 @@ void Connector::Start() {
     return;
   }
   failure_.step = ConnectFailure::Step::kResolve;
+  std::string literal = AddressLiteral(LookupName());
+  if (!literal.empty()) {
+    // Nothing to look up: a lookup would only cost a trip through the thread pool (a
+    // worker's wake-up, and its completion's wake-up of the loop) per connection.
+    addresses_.push_back(std::move(literal));
+    Defer([this] { AfterPreparation(); });
+    return;
+  }
   resolve_req_ = new uv_getaddrinfo_t;
   resolve_req_->data = this;
   struct addrinfo hints;
