@@ -1,7 +1,7 @@
 // The one engine under the three faces: a NativeSocket (lib/binding.ts) with ordered
 // sending (a Blob's bytes are read before the messages sent after it go out), per-message
 // "left the process" notifications, and user code kept away from the native callbacks.
-import { addon, forEachBatchedMessage, type NativeSocket, type NativeSocketHandlers, type NativeSocketOptions } from './binding';
+import { addon, forEachAreaMessage, forEachBatchedMessage, loopTurns, type NativeSocket, type NativeSocketHandlers, type NativeSocketOptions } from './binding';
 import {
   ConnectError, ConnectionClosedError, ConnectionLostError, errorFromEngine, InvalidArgumentError, type EngineConnectFailure, type HandshakeResponse,
   type WebSocketError,
@@ -9,6 +9,12 @@ import {
 
 /** What a face has already validated and hands to the engine. */
 /** What one connection needs: exactly the native engine's options. */
+
+/** The engine's loop turn: it changes between tasks after EngineSocket.bufferedAmountForTask(). */
+export function loopTurn(): number {
+  return loopTurns[0];
+}
+
 export type EngineConfig = NativeSocketOptions;
 
 /** The completed opening handshake. */
@@ -150,6 +156,18 @@ export class EngineSocket implements NativeSocketHandlers {
   }
 
   /**
+   * bufferedAmount, to hold for the rest of the current task: `loopTurns[0]` changes once
+   * it is over. -1 when that cannot be promised (closed, or the engine shutting down).
+   */
+  bufferedAmountForTask(): number {
+    if (this.#state === 'closed') return -1;
+    const native = this.#native.bufferedAmountForTurn();
+    if (native < 0) return -1;
+    this.#lastBuffered = native;
+    return native + this.#outboxBytes;
+  }
+
+  /**
    * Queues a message after those queued before it. Returns false (and calls `done` with a
    * ConnectionClosedError) when the socket no longer sends.
    */
@@ -280,7 +298,7 @@ export class EngineSocket implements NativeSocketHandlers {
 
   #emitMessage(data: Buffer, isBinary: boolean): void {
     if (this.#queueing) this.#held!.push(data, isBinary);
-    else isolate(() => this.#events.message(data, isBinary));
+    else this.#deliverMessage(data, isBinary);  // no closure per message
   }
 
   #sendNow(payload: Payload, isBinary: boolean, done: SentCallback | undefined): boolean {
@@ -381,6 +399,11 @@ export class EngineSocket implements NativeSocketHandlers {
   /** @internal Messages the engine handed over together. */
   onMessages(bytes: Buffer, layout: Uint32Array): void {
     forEachBatchedMessage(bytes, layout, (data, isBinary) => this.#emitMessage(data, isBinary));
+  }
+
+  /** @internal A few small messages, in the receive area. */
+  onMessagesInArea(count: number): void {
+    forEachAreaMessage(count, (data, isBinary) => this.#emitMessage(data, isBinary));
   }
 
   /** @internal */

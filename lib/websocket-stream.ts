@@ -195,6 +195,9 @@ export class WebSocketStream {
   // A write waiting for its message to leave whose message the engine reported unsent (the
   // connection closed first): settled by #onClose, which then counts the close as unclean.
   #unsentWrites: ((error: unknown) => void)[] = [];
+  // At least the engine's bufferedAmount (sends only add to it until asked again): asking
+  // the addon for it on every write cost more than a small message's whole send.
+  #bufferedBound = 0;
 
   /**
    * Opens a connection to `url` (ws:, wss:, http: or https:, no fragment; or ws+unix:).
@@ -346,8 +349,10 @@ export class WebSocketStream {
     const payload = toPayload(binary ? chunk : toUSVString(chunk));
     if (this.#state !== 'open' || !this.#engine) return undefined;  // the closing handshake has started
     const engine = this.#engine;
-    if (engine.bufferedAmount + payload.size < SEND_BUFFER_BYTES) {
+    if (this.#bufferedBound + payload.size >= SEND_BUFFER_BYTES) this.#bufferedBound = engine.bufferedAmount;
+    if (this.#bufferedBound + payload.size < SEND_BUFFER_BYTES) {
       engine.send(payload.data, payload.isBinary, payload.size);
+      this.#bufferedBound += payload.size;
       return undefined;
     }
     // A message that never leaves (the connection closed first) makes the close unclean and

@@ -2,7 +2,7 @@
 // with the Node options of `ws` in a third argument and the common `ws` client methods
 // (on/once/off, send callbacks, ping, terminate).
 import type { IncomingMessage } from 'node:http';
-import { EngineSocket, type CloseInfo, type EngineConfig, type EngineEvents, type OpenInfo } from './engine';
+import { EngineSocket, loopTurn, type CloseInfo, type EngineConfig, type EngineEvents, type OpenInfo } from './engine';
 import { ConnectError, ConnectionClosedError, type HandshakeResponse, type WebSocketError } from './errors';
 import { CloseEvent, ErrorEvent, MessageEvent, type AddEventListenerOptions } from './events';
 import { engineConfig, type PerMessageDeflateOptions, type WebSocketOptions } from './options';
@@ -127,9 +127,10 @@ export class WebSocket extends EventTarget {
   #extensions = '';
   #binaryType: BinaryType = 'nodebuffer';
   #bufferedAfterClose = 0;
-  // bufferedAmount as seen during the current turn of the event loop (-1: nothing sent in
-  // it): what send() queued counts at once, and what left only shows in a later task.
+  // bufferedAmount as seen during the task that sent (-1: none): what send() queued counts
+  // at once, and what left only shows in a later task. #turn: the engine's loop turn then.
   #turnBuffered = -1;
+  #turn = 0;
   #pendingError: WebSocketError | undefined;
   #errorFired = false;
   // `ws`'s settings, and what following a redirect needs (made only when it is asked for).
@@ -236,7 +237,9 @@ export class WebSocket extends EventTarget {
    * queues counts at once, and what has left shows only from the next task on.
    */
   get bufferedAmount(): number {
-    const current = this.#turnBuffered >= 0 ? this.#turnBuffered : this.#engine?.bufferedAmount ?? 0;
+    const current = this.#turnBuffered >= 0 && this.#turn === loopTurn()
+      ? this.#turnBuffered
+      : this.#engine?.bufferedAmount ?? 0;
     return current + this.#bufferedAfterClose;
   }
 
@@ -306,12 +309,22 @@ export class WebSocket extends EventTarget {
       }
       return;
     }
-    if (this.#turnBuffered < 0) {
-      this.#turnBuffered = this.#engine.bufferedAmount;
-      setImmediate(() => { this.#turnBuffered = -1; });
-    }
+    if (this.#turnBuffered < 0 || this.#turn !== loopTurn()) this.#holdBufferedForTask(this.#engine);
     if (this.#engine.send(payload.data, payload.isBinary, payload.size, done)) this.#turnBuffered += payload.size;
     else this.#bufferedAfterClose += payload.size;
+  }
+
+  // The first send() of a task: bufferedAmount from now until the task ends. The engine's
+  // loop turn tells when it has ended (no setImmediate per task: that is a call into JS).
+  #holdBufferedForTask(engine: EngineSocket): void {
+    this.#turn = loopTurn();
+    const held = engine.bufferedAmountForTask();
+    if (held >= 0) {
+      this.#turnBuffered = held;
+      return;
+    }
+    this.#turnBuffered = engine.bufferedAmount;  // the turn may not change: end it ourselves
+    setImmediate(() => { this.#turnBuffered = -1; });
   }
 
   /**

@@ -219,6 +219,25 @@ Napi::Value SetMirrorBatchDelivery(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// Memory shared by the addon and every copy of lib/binding.ts loaded in this environment
+// (one per package copy, or CommonJS beside ESM): made here, once, so that they all read
+// the same counter and the same receive area.
+Napi::Object SharedMemory(Napi::Env env, EnvHost* host) {
+  Napi::Object shared = Napi::Object::New(env);
+  Napi::Int32Array turns = Napi::Int32Array::New(env, 1, Napi::ArrayBuffer::New(env, sizeof(int32_t)), 0);
+  host->SetTurnCounter(turns);
+  shared.Set("loopTurns", turns);
+  constexpr size_t kAreaMessages = 8;          // NativeSocket's kMaxAreaMessages
+  constexpr size_t kAreaBytes = 8 * 4096;      // that many of the largest batched message
+  Napi::Uint8Array bytes = Napi::Uint8Array::New(env, kAreaBytes, Napi::ArrayBuffer::New(env, kAreaBytes), 0);
+  Napi::Uint32Array layout = Napi::Uint32Array::New(env, kAreaMessages, Napi::ArrayBuffer::New(env, kAreaMessages * 4), 0);
+  host->SetReceiveArea(bytes, layout);
+  shared.Set("receiveBytes", bytes);
+  shared.Set("receiveLayout", layout);
+  shared.Freeze();
+  return shared;
+}
+
 Napi::Object ErrorCodes(Napi::Env env) {
   Napi::Object codes = Napi::Object::New(env);
   auto set = [&](const char* name, int value) { codes.Set(name, Napi::Number::New(env, value)); };
@@ -268,7 +287,8 @@ Napi::Object ErrorCodes(Napi::Env env) {
 }  // namespace
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  env.SetInstanceData<EnvHost>(new EnvHost(env));
+  auto* host = new EnvHost(env);
+  env.SetInstanceData<EnvHost>(host);
   exports.Set("errorCodes", ErrorCodes(env));
   exports.Set("NativeSocket", NativeSocket::Define(env));
   exports.Set("construct", Napi::Function::New(env, JsClient::Construct, "construct"));
@@ -282,6 +302,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("liveCounts", Napi::Function::New(env, LiveCounts, "liveCounts"));
   exports.Set("setTrustStoreProvider", Napi::Function::New(env, SetTrustStoreProvider, "setTrustStoreProvider"));
   exports.Set("setMirrorBatchDelivery", Napi::Function::New(env, SetMirrorBatchDelivery, "setMirrorBatchDelivery"));
+  exports.Set("shared", SharedMemory(env, host));
   return exports;
 }
 

@@ -37,6 +37,20 @@ void EnvHost::SetTrustStoreProvider(Napi::Function provider) {
   trust_store_provider_ = Napi::Persistent(provider);
 }
 
+void EnvHost::SetTurnCounter(Napi::TypedArrayOf<int32_t> counter) {
+  if (tearing_down_ || counter.ElementLength() < 1) return;
+  turn_counter_ref_ = Napi::Persistent(counter);
+  turn_counter_ = counter.Data();
+  if (engine_ && engine_->turn_batcher()) engine_->turn_batcher()->CountTurnsIn(turn_counter_);
+}
+
+void EnvHost::SetReceiveArea(Napi::Uint8Array bytes, Napi::Uint32Array layout) {
+  if (tearing_down_) return;
+  receive_bytes_ref_ = Napi::Persistent(bytes);
+  receive_layout_ref_ = Napi::Persistent(layout);
+  receive_area_ = ReceiveArea{bytes.Data(), bytes.ElementLength(), layout.Data(), layout.ElementLength()};
+}
+
 Engine* EnvHost::GetEngine() {
   if (engine_ || tearing_down_) return engine_.get();
   EngineConfig config;
@@ -47,6 +61,7 @@ Engine* EnvHost::GetEngine() {
   };
   config.unref_idle_handles = true;
   engine_ = Engine::Create(loop_, std::move(config));
+  if (engine_ && engine_->turn_batcher()) engine_->turn_batcher()->CountTurnsIn(turn_counter_);
   return engine_.get();
 }
 
@@ -84,6 +99,8 @@ void EnvHost::OnAsyncCleanup(napi_async_cleanup_hook_handle handle, void* data) 
 void EnvHost::BeginTeardown(napi_async_cleanup_hook_handle handle) {
   // From here on no JS may run: destroy every client silently, then the engine.
   tearing_down_ = true;
+  // The engine's last turns no longer count into JS memory.
+  if (engine_ && engine_->turn_batcher()) engine_->turn_batcher()->CountTurnsIn(nullptr);
   std::vector<JsClient*> live;
   for (auto& entry : clients_) live.push_back(entry.second);
   for (JsClient* js_client : live) js_client->DestroyNative();

@@ -16,6 +16,16 @@ namespace netstack::addon {
 
 class JsClient;
 
+// JS memory (lib/binding.ts) the addon copies a few small received messages into, in
+// place of a new Buffer (an ArrayBuffer each) per batch: the bytes back to back, and per
+// message its end offset | MessageInbox::kBinaryFlag.
+struct ReceiveArea {
+  uint8_t* bytes = nullptr;
+  size_t bytes_size = 0;
+  uint32_t* layout = nullptr;
+  size_t layout_size = 0;
+};
+
 class EnvHost final : public EngineHost {
  public:
   explicit EnvHost(Napi::Env env);
@@ -32,6 +42,11 @@ class EnvHost final : public EngineHost {
   // message of a batch (empty: the mirror delivers one message per call).
   void SetMirrorBatchDelivery(Napi::Function deliver) { mirror_batch_delivery_ = Napi::Persistent(deliver); }
   const Napi::FunctionReference& mirror_batch_delivery() const { return mirror_batch_delivery_; }
+  // lib/binding.ts's Int32Array: the engine's turn count, which JS reads without a call.
+  void SetTurnCounter(Napi::TypedArrayOf<int32_t> counter);
+  void SetReceiveArea(Napi::Uint8Array bytes, Napi::Uint32Array layout);
+  // nullptr: none (not given, or the environment is going).
+  const ReceiveArea* receive_area() const { return receive_area_.bytes && !tearing_down_ ? &receive_area_ : nullptr; }
   napi_async_context async_context() const { return async_context_; }
   bool tearing_down() const { return tearing_down_; }
 
@@ -47,6 +62,12 @@ class EnvHost final : public EngineHost {
 
   napi_env env_;
   uv_loop_t* loop_ = nullptr;
+  // Keeps the counter's memory alive for the engine (declared first: released last).
+  Napi::Reference<Napi::TypedArrayOf<int32_t>> turn_counter_ref_;
+  int32_t* turn_counter_ = nullptr;
+  Napi::Reference<Napi::Uint8Array> receive_bytes_ref_;
+  Napi::Reference<Napi::Uint32Array> receive_layout_ref_;
+  ReceiveArea receive_area_;
   std::unique_ptr<Engine> engine_;
   Napi::FunctionReference trust_store_provider_;
   Napi::FunctionReference mirror_batch_delivery_;

@@ -37,7 +37,14 @@ class NativeSocket final : public Napi::ObjectWrap<NativeSocket>, public Connect
   uint8_t* ReserveMessage(size_t length) override;
 
  private:
-  enum Handler { kOnOpen, kOnMessage, kOnError, kOnClose, kOnSent, kOnPong, kOnMessages, kOnPing, kHandlerCount };
+  enum Handler {
+    kOnOpen, kOnMessage, kOnError, kOnClose, kOnSent, kOnPong, kOnMessages, kOnPing, kOnMessagesInArea, kHandlerCount
+  };
+
+ public:
+  static constexpr int kHandlerNameCount = kHandlerCount;
+
+ private:
 
   Napi::Value Send(const Napi::CallbackInfo& info);
   Napi::Value Close(const Napi::CallbackInfo& info);
@@ -46,6 +53,9 @@ class NativeSocket final : public Napi::ObjectWrap<NativeSocket>, public Connect
   Napi::Value Pong(const Napi::CallbackInfo& info);
   Napi::Value QueueControl(const Napi::CallbackInfo& info, bool pong);
   Napi::Value BufferedAmount(const Napi::CallbackInfo& info);
+  // bufferedAmount, and the turn counter (lib/binding.ts) changes after this task; -1
+  // when the engine counts no turns (shutting down).
+  Napi::Value BufferedAmountForTurn(const Napi::CallbackInfo& info);
   // Receive flow control (backpressure): pauseReceiving(true) stops reading the socket.
   Napi::Value PauseReceiving(const Napi::CallbackInfo& info);
 

@@ -44,11 +44,17 @@ void TurnBatcher::FlushAll() {
   if (waiting_.empty()) Stop();
 }
 
+void TurnBatcher::OnTurnEnd() {
+  // Before the flush: its deliveries into JS are tasks of their own.
+  if (turn_counter_) *turn_counter_ = static_cast<int32_t>(static_cast<uint32_t>(*turn_counter_) + 1u);
+  FlushAll();
+}
+
 void TurnBatcher::Start() {
   if (running_) return;
   running_ = true;
-  uv_prepare_start(prepare_, [](uv_prepare_t* handle) { static_cast<TurnBatcher*>(handle->data)->FlushAll(); });
-  uv_check_start(check_, [](uv_check_t* handle) { static_cast<TurnBatcher*>(handle->data)->FlushAll(); });
+  uv_prepare_start(prepare_, [](uv_prepare_t* handle) { static_cast<TurnBatcher*>(handle->data)->OnTurnEnd(); });
+  uv_check_start(check_, [](uv_check_t* handle) { static_cast<TurnBatcher*>(handle->data)->OnTurnEnd(); });
 }
 
 void TurnBatcher::Stop() {

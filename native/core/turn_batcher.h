@@ -4,6 +4,11 @@
 // register when they have something; they are flushed just before the loop next waits for
 // I/O (uv_prepare) or right after this turn's I/O callbacks (uv_check), whichever comes
 // first. The handles run only while a client waits, and never keep the loop alive.
+//
+// It also counts those turn ends into a counter the addon shares with JS (CountTurnsIn):
+// the WHATWG bufferedAmount keeps what send() queued until the task ends, and a change of
+// the count tells JS that the task in which it took its value is over (MarkTurn makes sure
+// the count changes after the current task).
 #pragma once
 
 #include <uv.h>
@@ -37,15 +42,23 @@ class TurnBatcher {
   // delivered to JS make sends: they leave in the same pass).
   void FlushAll();
 
+  // Where to count turn ends (nullptr: nowhere); the memory must outlive the batcher.
+  void CountTurnsIn(int32_t* counter) { turn_counter_ = counter; }
+  // The count changes at the end of this turn (before any later task of the loop runs).
+  void MarkTurn() { Start(); }
+
  private:
   void Start();
   void Stop();
+  // A prepare or check callback: a turn of the loop ended.
+  void OnTurnEnd();
 
   uv_prepare_t* prepare_;
   uv_check_t* check_;
   bool running_ = false;
   std::vector<Client*> waiting_;
   std::vector<Client*> flushing_;
+  int32_t* turn_counter_ = nullptr;
 };
 
 }  // namespace netstack

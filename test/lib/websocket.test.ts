@@ -1,6 +1,7 @@
 // The WHATWG WebSocket face against real servers: readyState transitions, event order,
 // close validation, binaryType conversions, send() types, every Node option and every error.
 import { Blob } from 'node:buffer';
+import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
@@ -296,6 +297,46 @@ describe('send()', () => {
     await waitUntil(() => results.length === 2, 15000, 'send callbacks');
     expect(results).toEqual([undefined, undefined]);
     await waitUntil(() => ws.bufferedAmount === 0, 5000, 'bufferedAmount 0');
+  });
+
+  test('bufferedAmount holds what send() queued for the rest of the task, and shows what left from the next task on', async () => {
+    const ws = make(server.url);
+    await opened(ws);
+    // 256 KiB is written at once (not batched): the engine's count drops inside send().
+    for (const size of [10, 256 * 1024]) {
+      ws.send(Buffer.alloc(size));
+      expect(ws.bufferedAmount).toBe(size);
+      ws.send(Buffer.alloc(size));
+      expect(ws.bufferedAmount).toBe(2 * size);
+      await Promise.resolve();
+      expect(ws.bufferedAmount).toBe(2 * size);  // a microtask is still this task
+      // A later task sees what left: a timer, an immediate, whichever comes first.
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      await waitUntil(() => ws.bufferedAmount === 0, 5000, 'bufferedAmount 0');
+    }
+    // A quiet connection: the value is not held past the task in which it was taken.
+    ws.send('x');
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(ws.bufferedAmount).toBe(0);
+  });
+
+  test('two copies of the module in one thread (dist/ beside lib/) share the turn count and the receive area', async () => {
+    const load = createRequire(__filename);
+    const { WebSocket: OtherCopy } = load('../../dist/websocket.js') as { WebSocket: typeof WebSocket };
+    expect(OtherCopy).not.toBe(WebSocket);
+    const sockets = [make(server.url), new OtherCopy(server.url)];
+    open.push(sockets[1]);
+    await Promise.all(sockets.map((ws) => opened(ws)));
+    const received: string[][] = [[], []];
+    sockets.forEach((ws, i) => { ws.onmessage = (event: MessageEvent) => received[i].push(String(event.data)); });
+    for (let round = 0; round < 50; round += 1) {
+      sockets.forEach((ws, i) => { ws.send(`${i}:${round}`); ws.send(`${i}:${round}b`); });
+      expect(sockets.map((ws) => ws.bufferedAmount)).toEqual(sockets.map((_, i) => 2 * `${i}:${round}`.length + 1));
+      await waitUntil(() => received[0].length === 2 * (round + 1) && received[1].length === 2 * (round + 1), 5000, 'echoes');
+      expect(sockets.map((ws) => ws.bufferedAmount)).toEqual([0, 0]);
+    }
+    expect(received).toEqual([0, 1].map((i) => Array.from({ length: 50 }, (_, r) => [`${i}:${r}`, `${i}:${r}b`]).flat()));
   });
 
   test('bufferedAmount: data for a peer that does not read stays counted; the callback waits for it', async () => {
