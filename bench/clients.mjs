@@ -231,7 +231,7 @@ function loadMirror() {
 
 // ---------------------------------------------------------------------------------------
 function loadEngine() {
-  const { addon, forEachBatchedMessage } = requireDist('binding.js');
+  const { addon, forEachBatchedMessage, forEachAreaMessage } = requireDist('binding.js');
   if (typeof addon.NativeSocket !== 'function') throw new Error('addon.NativeSocket is not implemented yet');
   return {
     version: version(root),
@@ -254,6 +254,10 @@ function loadEngine() {
             // small messages of one loop turn in one call (as lib/engine.ts takes them)
             onMessages(bytes, layout) {
               forEachBatchedMessage(bytes, layout, (data, isBinary) => onMessage(text && !isBinary ? data.toString('utf8') : data));
+            },
+            // (a few small messages, in the addon's receive area: as lib/engine.ts takes them)
+            onMessagesInArea(count) {
+              forEachAreaMessage(count, (data, isBinary) => onMessage(text && !isBinary ? data.toString('utf8') : data));
             },
             onSent() {},
             onError(code, message) {
