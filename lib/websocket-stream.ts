@@ -191,6 +191,10 @@ export class WebSocketStream {
   #chunkBytes = 0;  // the size of the chunk being enqueued, for the readable's strategy
   #readable: ReadableStreamDefaultController<Chunk> | undefined;
   #readableCancelled = false;
+  // Settles the readable's pull() in progress. The stream calls pull() again only once the
+  // last one has settled: it stays pending while the socket is read and settles when
+  // reading pauses, so that pull() (which resumes it) runs once per pause, not once per read.
+  #endPull: (() => void) | undefined;
   #writable: WritableStreamDefaultController | undefined;
   // A write waiting for its message to leave whose message the engine reported unsent (the
   // connection closed first): settled by #onClose, which then counts the close as unclean.
@@ -309,7 +313,10 @@ export class WebSocketStream {
     const { highWaterMark: queueMark, size } = readableStrategy(this.#mark, () => this.#chunkBytes);
     const readable = new ReadableStream<Chunk>({
       start: (controller) => { this.#readable = controller; },
-      pull: () => { this.#engine?.resumeReading(); },
+      pull: () => {
+        this.#engine?.resumeReading();
+        return new Promise<void>((resolve) => { this.#endPull = resolve; });
+      },
       cancel: (reason) => {
         this.#readableCancelled = true;
         this.#engine?.resumeReading();
@@ -335,7 +342,12 @@ export class WebSocketStream {
     if (this.#readableCancelled || !readable) return;
     this.#chunkBytes = data.byteLength;
     readable.enqueue(isBinary ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : data.toString('utf8'));
-    if (readable.desiredSize !== null && readable.desiredSize <= 0) this.#engine?.pauseReading();
+    if (readable.desiredSize !== null && readable.desiredSize <= 0) {
+      this.#engine?.pauseReading();
+      const endPull = this.#endPull;
+      this.#endPull = undefined;
+      endPull?.();
+    }
   }
 
   // The proposal's "wait until there is sufficient buffer space": a write resolves at once
