@@ -15,6 +15,7 @@
 
 #include "socket_linger.h"
 #include "trust_store.h"
+#include "spare_buffer.h"
 #include "turn_batcher.h"
 
 struct lws;
@@ -76,6 +77,9 @@ class Engine {
   // Where the sockets of ended connections linger until the peer closes too.
   LingeringSockets& lingering_sockets() { return lingering_; }
 
+  // The buffer of the last large message sent, for the next one.
+  SpareBuffer& spare_send_buffer() { return spare_send_buffer_; }
+
   // A fresh 4-byte masking key for a frame we build ourselves; false if no random bytes
   // could be had (then the frame must go through lws, which fails the write).
   bool NextMask(uint8_t mask[4]);
@@ -120,6 +124,7 @@ class Engine {
   // Random bytes for masking keys, taken from lws's generator 1 KiB at a time.
   uint8_t mask_pool_[1024];
   size_t mask_pool_left_ = 0;
+  SpareBuffer spare_send_buffer_;
 };
 
 }  // namespace netstack

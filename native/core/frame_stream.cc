@@ -18,10 +18,11 @@ constexpr size_t kStreamPiece = 256 * 1024;
 
 }  // namespace
 
-void FrameStream::Prepare(std::unique_ptr<uint8_t[]> storage, size_t length, uint8_t opcode, uint64_t id,
-                          const uint8_t mask[4]) {
+void FrameStream::Prepare(std::unique_ptr<uint8_t[]> storage, size_t capacity, size_t length, uint8_t opcode,
+                          uint64_t id, const uint8_t mask[4]) {
   Reset();
   storage_ = std::move(storage);
+  storage_capacity_ = capacity;
   payload_length_ = length;
   opcode_ = opcode;
   std::memcpy(mask_, mask, 4);
@@ -41,7 +42,8 @@ void FrameStream::Start(lws* wsi) {
   lws_netstack_hold_control(wsi, 1);
 }
 
-FrameStream::Progress FrameStream::Continue(lws* wsi, uint64_t* id, size_t* length) {
+FrameStream::Progress FrameStream::Continue(lws* wsi, uint64_t* id, size_t* length, std::unique_ptr<uint8_t[]>* spent,
+                                            size_t* spent_capacity) {
   while (handed_ < frame_size_) {
     if (lws_netstack_write_pending(wsi)) {  // lws holds the end of the last piece
       lws_callback_on_writable(wsi);
@@ -54,6 +56,8 @@ FrameStream::Progress FrameStream::Continue(lws* wsi, uint64_t* id, size_t* leng
   lws_netstack_hold_control(wsi, 0);
   *id = id_;
   *length = payload_length_;
+  *spent = std::move(storage_);
+  *spent_capacity = storage_capacity_;
   Reset();
   return Progress::kDone;
 }

@@ -13,8 +13,10 @@ namespace netstack {
 
 class FrameStream {
  public:
-  // Takes `storage` (LWS_PRE headroom + `length` payload bytes + 1 spare) as the message.
-  void Prepare(std::unique_ptr<uint8_t[]> storage, size_t length, uint8_t opcode, uint64_t id, const uint8_t mask[4]);
+  // Takes `storage` (`capacity` bytes: at least LWS_PRE headroom + `length` payload bytes + 1
+  // spare) as the message.
+  void Prepare(std::unique_ptr<uint8_t[]> storage, size_t capacity, size_t length, uint8_t opcode, uint64_t id,
+               const uint8_t mask[4]);
   bool active() const { return id_ != 0; }                 // prepared, or being handed to lws
   bool preparing() const { return id_ != 0 && !frame_; }  // prepared, payload being filled
   bool started() const { return frame_ != nullptr; }
@@ -31,13 +33,16 @@ class FrameStream {
   enum class Progress { kFailed, kWaiting, kDone };
   // Hands pieces to lws while it takes them whole. kWaiting: lws holds the end of a piece
   // (it was asked for WRITEABLE); kDone: all of it was handed over, and *id / *length
-  // say which message that was (the stream is empty again).
-  Progress Continue(lws* wsi, uint64_t* id, size_t* length);
+  // say which message that was (the stream is empty again); *spent gets its storage
+  // (*spent_capacity bytes), which lws no longer reads (it copied what it holds).
+  Progress Continue(lws* wsi, uint64_t* id, size_t* length, std::unique_ptr<uint8_t[]>* spent,
+                    size_t* spent_capacity);
 
   void Reset();
 
  private:
   std::unique_ptr<uint8_t[]> storage_;  // LWS_PRE headroom (the header goes there) + payload
+  size_t storage_capacity_ = 0;
   uint8_t* frame_ = nullptr;            // header + masked payload, once started
   size_t frame_size_ = 0;
   size_t handed_ = 0;                   // bytes of the frame handed to lws

@@ -77,22 +77,26 @@ uint8_t* Outbox::AppendToBatch(FrameKind kind, size_t length, uint64_t id) {
   return batch_.Append(OpcodeOf(kind == FrameKind::kBinary), length, id, mask);
 }
 
-bool Outbox::PrepareStream(std::unique_ptr<uint8_t[]>& storage, size_t length, FrameKind kind, uint64_t id) {
+bool Outbox::PrepareStream(std::unique_ptr<uint8_t[]>& storage, size_t capacity, size_t length, FrameKind kind,
+                           uint64_t id) {
   uint8_t mask[4];
   if (!engine_.NextMask(mask)) return false;  // storage stays with the caller
-  stream_.Prepare(std::move(storage), length, OpcodeOf(kind == FrameKind::kBinary), id, mask);
+  stream_.Prepare(std::move(storage), capacity, length, OpcodeOf(kind == FrameKind::kBinary), id, mask);
   return true;
 }
 
 bool Outbox::ContinueStream(lws* wsi) {
   uint64_t id = 0;
   size_t length = 0;
-  switch (stream_.Continue(wsi, &id, &length)) {
+  std::unique_ptr<uint8_t[]> spent;
+  size_t spent_capacity = 0;
+  switch (stream_.Continue(wsi, &id, &length, &spent, &spent_capacity)) {
     case FrameStream::Progress::kFailed:
       return false;
     case FrameStream::Progress::kWaiting:
       return true;
     case FrameStream::Progress::kDone:
+      engine_.spare_send_buffer().Give(std::move(spent), spent_capacity);
       NoteWritten(wsi, id, length);
       // Whatever lws held back goes first (it writes in the next POLLOUT), then the queue.
       lws_callback_on_writable(wsi);
@@ -172,8 +176,9 @@ uint8_t* Outbox::BeginSend(size_t length, bool binary, bool notify, uint64_t* id
   }
   FlushBatch();  // the frames batched so far go before this one
   if (CanWriteNow() && CanStream(length)) {
-    std::unique_ptr<uint8_t[]> storage(new uint8_t[kLwsPre + length + 1]);
-    if (PrepareStream(storage, length, kind, *id)) return stream_.payload();
+    size_t capacity = 0;
+    std::unique_ptr<uint8_t[]> storage = engine_.spare_send_buffer().Take(kLwsPre + length + 1, &capacity);
+    if (PrepareStream(storage, capacity, length, kind, *id)) return stream_.payload();
   }
   if (CanWriteNow()) {
     // Written in EndSend from a buffer kept for this (lws masks in place, so the
@@ -293,7 +298,7 @@ Outbox::WriteResult Outbox::OnWriteable(lws* wsi) {
       continue;  // this message again, once the batch is out
     }
     if (!control && CanStream(length) &&
-        PrepareStream(message.bytes, length, message.kind, message.id)) {
+        PrepareStream(message.bytes, kLwsPre + length + 1, length, message.kind, message.id)) {
       queued_bytes_ -= length;
       queue_.pop_front();
       stream_.Start(wsi);

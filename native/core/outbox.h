@@ -114,7 +114,7 @@ class Outbox : private TurnBatcher::Client {
   bool CanBatch(size_t length) const;
   bool CanStream(size_t length) const;
   uint8_t* AppendToBatch(FrameKind kind, size_t length, uint64_t id);
-  bool PrepareStream(std::unique_ptr<uint8_t[]>& storage, size_t length, FrameKind kind, uint64_t id);
+  bool PrepareStream(std::unique_ptr<uint8_t[]>& storage, size_t capacity, size_t length, FrameKind kind, uint64_t id);
   bool ContinueStream(lws* wsi);
   bool WriteBatch();
   bool NoteWritten(lws* wsi, uint64_t id, size_t payload_bytes);

@@ -51,3 +51,31 @@ TEST("turn batcher: flushed once per Schedule, at the end of the turn; cancelled
   CHECK(uv_run(&loop, UV_RUN_DEFAULT) == 0, "the loop ends: nothing of the batcher keeps it alive");
   CHECK(uv_loop_close(&loop) == 0, "every handle closed");
 }
+
+TEST("turn batcher: the turn count changes at the end of a marked turn, never inside it") {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  uv_timer_t timer;
+  int32_t turns = 7;
+  {
+    TurnBatcher batcher(&loop);
+    batcher.CountTurnsIn(&turns);
+    batcher.MarkTurn();
+    batcher.MarkTurn();  // twice in one turn: one change
+    CHECK(turns == 7, "not inside the task that marked it");
+    uv_timer_init(&loop, &timer);
+    uv_timer_start(&timer, [](uv_timer_t*) {}, 0, 0);
+    uv_run(&loop, UV_RUN_ONCE);
+    CHECK(turns == 8, "changed once the turn ended");
+    const int32_t after = turns;
+    uv_run(&loop, UV_RUN_NOWAIT);
+    CHECK(turns == after, "an unmarked turn with nothing to flush counts nothing (the handles stopped)");
+    batcher.CountTurnsIn(nullptr);  // as at shutdown: the memory is not touched again
+    batcher.MarkTurn();
+    uv_run(&loop, UV_RUN_NOWAIT);
+    CHECK(turns == after, "not counted once the counter is withdrawn");
+    uv_close(reinterpret_cast<uv_handle_t*>(&timer), nullptr);
+  }
+  CHECK(uv_run(&loop, UV_RUN_DEFAULT) == 0, "the loop ends: the marks keep nothing alive");
+  CHECK(uv_loop_close(&loop) == 0, "every handle closed");
+}
