@@ -310,7 +310,8 @@ int Connection::Receive(lws* wsi, const uint8_t* data, size_t len) {
   piece.message_complete = lws_is_final_fragment(wsi) && piece.frame_remaining == 0;
   piece.frame_final = lws_netstack_frame_is_final(wsi);
   const MessageAssembler::Result result = assembler_.Add(data, len, piece, *sink_);
-  if (result.limit_changed) lws_netstack_set_rx_limit(wsi, result.frame_limit);
+  // (What is left may be nothing: then only empty frames may follow.)
+  if (result.limit_changed) lws_netstack_set_rx_room(wsi, result.frame_limit);
   if (!result.too_large) return 0;
   close_.failure_code = LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE;  // failing: nothing left to close
   if (sink_) {

@@ -11,6 +11,8 @@ extern "C" {
 // patches/lws/0006: fail a data frame whose declared length exceeds `limit` as soon as
 // its header is read.
 void lws_netstack_set_rx_limit(struct lws* wsi, size_t limit);
+// patches/lws/0105: what is left of the limit for the rest of a message (0: no room at all).
+void lws_netstack_set_rx_room(struct lws* wsi, size_t room);
 // patches/lws/0006: the status code of the close frame lws prepared (0: none); the
 // frame's own payload is masked in place once sent.
 int lws_netstack_close_code(struct lws* wsi);

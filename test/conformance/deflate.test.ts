@@ -5,6 +5,7 @@
 // window the client must keep. Sections: D1 negotiation, D2 receiving compressed messages,
 // D3 violations and limits, D4 what the client sends.
 import crypto from 'node:crypto';
+import zlib from 'node:zlib';
 import { describe, expect } from 'vitest';
 import { WAIT_MS, binary, describeMsg, details, hex, payload, text, useHarness, utf8, verdictCleanClose, verdictFail, verdictHandshakeFail, verdictTooBig, type Harness } from './harness';
 import { Op, deflatePayload, encodeFrame, frame, sleep, type RawConnection } from './raw-server';
@@ -447,6 +448,22 @@ describe('D3 violations and limits', () => {
     const message = Buffer.concat([Buffer.alloc(100, 0x61), Buffer.from([0xff, 0xfe]), Buffer.alloc(2 * KiB, 0x61)]);
     await conn.write(frame.text(conn.compress(message), COMPRESSED));
     await verdictFail(conn, client, 1007);
+  });
+
+  // Two fragments: the first inflates to exactly maxPayload, the second to invalid UTF-8.
+  // No room is left after the first, so the second is too big (lws read a room of 0 as no
+  // limit, checked the UTF-8 and failed with 1007: fuzz seed 608859).
+  h.test('D3.28 a compressed text whose first fragment fills maxPayload exactly, then invalid UTF-8: 1009 + OH 1012', async () => {
+    await overLimit('1 KiB of ASCII filling a 1 KiB limit, then invalid UTF-8 in the next fragment', () => {
+      // Ends with a sync flush (byte-aligned): the next fragment starts a block of its own,
+      // here a stored block of the two bytes ff fe.
+      const first = zlib.deflateRawSync(Buffer.alloc(KiB, 0x61), { finishFlush: zlib.constants.Z_SYNC_FLUSH });
+      const second = hex('00 02 00 fd ff ff fe');
+      return Buffer.concat([
+        encodeFrame({ opcode: Op.TEXT, payload: first, fin: false, rsv: 4 }),
+        encodeFrame({ opcode: Op.CONTINUATION, payload: second, fin: true }),
+      ]);
+    }, KiB);
   });
 
   h.test('D3.18 exactly maxPayload once inflated is accepted', async () => {

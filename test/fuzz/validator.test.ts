@@ -110,6 +110,19 @@ describe('the reference validator', () => {
     expect(summary(frame.text(deflatePayload(Buffer.from([0x61, 0xff])), { rsv: 4 }), withDeflate)).toEqual(['fail(1007)']);
   });
 
+  test('context takeover: a message after one whose DEFLATE data ended inside a block is unknown (fuzz seed 607695)', () => {
+    // The second message's data (mutated) ends inside a stored block; the client's one
+    // inflater reads the third message's bytes as the rest of it and fails (1007), while
+    // each message inflated alone from the history looks fine.
+    const takeover: StreamContext = { deflate: { ...deflate, serverMaxWindowBits: 12 }, maxPayload: 1000 };
+    const second = Buffer.from('7ad7be3d5d4f3d4ca1f2c412176b370200', 'hex');
+    const third = Buffer.from('8a4e0100', 'hex');
+    const events = summary(cat(frame.text(second, { rsv: 4 }), frame.text(third, { rsv: 4 })), takeover);
+    expect(events).toHaveLength(2);
+    expect(events[0]).toMatch(/^message\(text /);
+    expect(events[1]).toBe('unknown');
+  });
+
   test('a trigger message asks the client to close: the model stops there', () => {
     expect(summary(cat(frame.text(triggerMessage({ code: 4000, reason: 'r' })), frame.text('later')))).toEqual([
       `message(text ${triggerMessage({ code: 4000, reason: 'r' }).toString()} trigger)`,

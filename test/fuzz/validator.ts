@@ -137,6 +137,8 @@ const MAX_PREFIX_BYTES = 256 * 1024;
 /** A text message that inflates past the limit is inflated this far to see the UTF-8 within
  *  the limit; beyond it either verdict is accepted. */
 const MAX_INFLATE_FOR_PREFIX = 64 * 1024 * 1024;
+/** The compressed messages of a connection replayed as one stream, up to this many bytes. */
+const MAX_TAKEOVER_STREAM = 1024 * 1024;
 
 export function validateStream(bytes: Buffer, ctx: StreamContext): StreamEvent[] {
   return new StreamModel(bytes, ctx).run();
@@ -148,6 +150,9 @@ class StreamModel {
   private message: OpenMessage | null = null;
   /** What the client's inflater holds from earlier messages (context takeover). */
   private history: Buffer = Buffer.alloc(0);
+  /** With context takeover, the compressed messages so far as the client's one inflater
+   * reads them (each with its sync-flush tail); null once past MAX_TAKEOVER_STREAM. */
+  private takeoverStream: Buffer | null = Buffer.alloc(0);
   /** Codes the client may already have failed with in the current message (may-fail events). */
   private readonly pending = new Set<number>();
 
@@ -378,6 +383,9 @@ class StreamModel {
         return this.fail([Close.TOO_BIG], `a compressed message inflating to more than ${this.ctx.maxPayload} bytes`);
       }
       if (result.ended) return this.unknown('a DEFLATE stream ended with BFINAL inside a message');
+      if (!this.continuesTakeoverStream(wire, windowBits)) {
+        return this.unknown('DEFLATE data read after an earlier message that ended inside a block');
+      }
       data = result.data;
       if (!message.isBinary && !isUtf8(data)) return this.fail([Close.INVALID_DATA], 'invalid UTF-8 in a compressed text message');
       if (!this.ctx.deflate!.serverNoContextTakeover) this.history = slideWindow(this.history, data);
@@ -394,6 +402,25 @@ class StreamModel {
 
   private windowBits(): number {
     return this.ctx.deflate?.serverMaxWindowBits ?? 15;
+  }
+
+  /**
+   * With context takeover the client inflates every message with one inflater: a message
+   * whose data ended inside a DEFLATE block (a mutated stream) leaves it there, and the
+   * next message's bytes continue that block. Inflating each message alone from the
+   * history does not see that: check the whole stream too (false: it fails there).
+   */
+  private continuesTakeoverStream(wire: Buffer, windowBits: number): boolean {
+    if (this.ctx.deflate?.serverNoContextTakeover || this.takeoverStream === null) return true;
+    const stream = Buffer.concat([this.takeoverStream, wire, SYNC_FLUSH_TAIL]);
+    if (stream.length > MAX_TAKEOVER_STREAM) {
+      this.takeoverStream = null;  // too long to replay each time: no longer checked
+      return true;
+    }
+    const whole = inflate(stream, windowBits, Buffer.alloc(0), MAX_INFLATE_FOR_PREFIX, false);
+    if (whole.status === 'data-error') return false;
+    this.takeoverStream = stream;
+    return true;
   }
 
   private inflaterHistory(): Buffer {
