@@ -9,13 +9,12 @@ import {
 
 /** What a face has already validated and hands to the engine. */
 /** What one connection needs: exactly the native engine's options. */
+export type EngineConfig = NativeSocketOptions;
 
 /** The engine's loop turn: it changes between tasks after EngineSocket.bufferedAmountForTask(). */
 export function loopTurn(): number {
   return loopTurns[0];
 }
-
-export type EngineConfig = NativeSocketOptions;
 
 /** The completed opening handshake. */
 export interface OpenInfo {

@@ -227,10 +227,11 @@ Napi::Object SharedMemory(Napi::Env env, EnvHost* host) {
   Napi::Int32Array turns = Napi::Int32Array::New(env, 1, Napi::ArrayBuffer::New(env, sizeof(int32_t)), 0);
   host->SetTurnCounter(turns);
   shared.Set("loopTurns", turns);
-  constexpr size_t kAreaMessages = 8;          // NativeSocket's kMaxAreaMessages
-  constexpr size_t kAreaBytes = 8 * 4096;      // that many of the largest batched message
-  Napi::Uint8Array bytes = Napi::Uint8Array::New(env, kAreaBytes, Napi::ArrayBuffer::New(env, kAreaBytes), 0);
-  Napi::Uint32Array layout = Napi::Uint32Array::New(env, kAreaMessages, Napi::ArrayBuffer::New(env, kAreaMessages * 4), 0);
+  constexpr size_t kLayoutBytes = ReceiveArea::kMessages * sizeof(uint32_t);
+  Napi::Uint8Array bytes =
+      Napi::Uint8Array::New(env, ReceiveArea::kBytes, Napi::ArrayBuffer::New(env, ReceiveArea::kBytes), 0);
+  Napi::Uint32Array layout =
+      Napi::Uint32Array::New(env, ReceiveArea::kMessages, Napi::ArrayBuffer::New(env, kLayoutBytes), 0);
   host->SetReceiveArea(bytes, layout);
   shared.Set("receiveBytes", bytes);
   shared.Set("receiveLayout", layout);

@@ -38,14 +38,11 @@ void EnvHost::SetTrustStoreProvider(Napi::Function provider) {
 }
 
 void EnvHost::SetTurnCounter(Napi::TypedArrayOf<int32_t> counter) {
-  if (tearing_down_ || counter.ElementLength() < 1) return;
   turn_counter_ref_ = Napi::Persistent(counter);
-  turn_counter_ = counter.Data();
-  if (engine_ && engine_->turn_batcher()) engine_->turn_batcher()->CountTurnsIn(turn_counter_);
+  turn_counter_ = counter.Data();  // the engine, made later, counts into it (GetEngine)
 }
 
 void EnvHost::SetReceiveArea(Napi::Uint8Array bytes, Napi::Uint32Array layout) {
-  if (tearing_down_) return;
   receive_bytes_ref_ = Napi::Persistent(bytes);
   receive_layout_ref_ = Napi::Persistent(layout);
   receive_area_ = ReceiveArea{bytes.Data(), bytes.ElementLength(), layout.Data(), layout.ElementLength()};

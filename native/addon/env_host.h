@@ -10,16 +10,22 @@
 
 #include "engine.h"
 #include "engine_host.h"
+#include "message_inbox.h"
 #include "net_websocket.h"
 
 namespace netstack::addon {
 
 class JsClient;
 
-// JS memory (lib/binding.ts) the addon copies a few small received messages into, in
-// place of a new Buffer (an ArrayBuffer each) per batch: the bytes back to back, and per
-// message its end offset | MessageInbox::kBinaryFlag.
+// Memory shared with JS (addon.shared, made once per environment in addon.cc) that a
+// batch of a few small received messages is copied into, in place of a new Buffer (an
+// ArrayBuffer each) per batch: the bytes back to back, and per message its end offset |
+// MessageInbox::kBinaryFlag.
 struct ReceiveArea {
+  // Batches of at most this many messages go through it (NativeSocket::DeliverMessages).
+  static constexpr size_t kMessages = 8;
+  static constexpr size_t kBytes = kMessages * MessageInbox::kMaxBatchedMessage;
+
   uint8_t* bytes = nullptr;
   size_t bytes_size = 0;
   uint32_t* layout = nullptr;
@@ -42,7 +48,8 @@ class EnvHost final : public EngineHost {
   // message of a batch (empty: the mirror delivers one message per call).
   void SetMirrorBatchDelivery(Napi::Function deliver) { mirror_batch_delivery_ = Napi::Persistent(deliver); }
   const Napi::FunctionReference& mirror_batch_delivery() const { return mirror_batch_delivery_; }
-  // lib/binding.ts's Int32Array: the engine's turn count, which JS reads without a call.
+  // Called once, at module init (addon.cc): the Int32Array the engine counts its loop
+  // turns into (JS reads it without a call), and the receive area's two arrays.
   void SetTurnCounter(Napi::TypedArrayOf<int32_t> counter);
   void SetReceiveArea(Napi::Uint8Array bytes, Napi::Uint32Array layout);
   // nullptr: none (not given, or the environment is going).

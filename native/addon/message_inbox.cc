@@ -5,16 +5,13 @@
 namespace netstack::addon {
 namespace {
 
-// Messages up to this size wait for the end of the loop turn; a larger one is delivered
-// on its own (after those before it), without the extra copy.
-constexpr size_t kMaxMessage = 4 * 1024;
 // An inbox this full is delivered at once.
 constexpr size_t kDeliverBytes = 256 * 1024;
 
 }  // namespace
 
 bool MessageInbox::Add(const uint8_t* data, size_t length, bool binary, TurnBatcher* batcher) {
-  if (length > kMaxMessage || !batcher) return false;
+  if (length > kMaxBatchedMessage || !batcher) return false;
   bytes_.insert(bytes_.end(), data, data + length);
   layout_.push_back(static_cast<uint32_t>(bytes_.size()) | (binary ? kBinaryFlag : 0));
   if (!batcher_) {

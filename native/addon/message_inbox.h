@@ -21,6 +21,9 @@ class MessageInbox {
     std::vector<uint32_t> layout;
   };
   static constexpr uint32_t kBinaryFlag = 0x80000000u;
+  // Messages up to this size wait for the end of the loop turn; a larger one is delivered
+  // on its own (after those before it), without the extra copy.
+  static constexpr size_t kMaxBatchedMessage = 4 * 1024;
 
   // `owner` is scheduled on the batcher while messages wait; its FlushScheduledBatch
   // must call Unscheduled() and deliver.

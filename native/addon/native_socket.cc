@@ -17,10 +17,6 @@ namespace {
 
 const char* const kHandlerNames[] = {"onOpen",  "onMessage", "onError", "onClose",         "onSent",
                                     "onPong",  "onMessages", "onPing", "onMessagesInArea"};
-// Batches of at most this many messages go through the receive area (EnvHost): a new
-// ArrayBuffer costs about a microsecond, more than copying a few small messages out in
-// JS; a longer batch shares one Buffer instead, viewed without copies.
-constexpr size_t kMaxAreaMessages = 8;
 static_assert(sizeof(kHandlerNames) / sizeof(kHandlerNames[0]) == NativeSocket::kHandlerNameCount, "a name per handler");
 
 // Reassembled messages from this size on are handed to JS without a copy. Below it a
@@ -302,7 +298,10 @@ void NativeSocket::CallOnMessage(const uint8_t* data, size_t length, bool binary
 
 void NativeSocket::DeliverMessages(const MessageInbox::Batch& batch) {
   const ReceiveArea* area = bridge_.host() ? bridge_.host()->receive_area() : nullptr;
-  if (area && HasHandler(kOnMessagesInArea) && batch.layout.size() <= kMaxAreaMessages &&
+  // A few messages go through the receive area: a new ArrayBuffer costs about a
+  // microsecond, more than copying them out in JS; a longer batch shares one Buffer,
+  // viewed without copies.
+  if (area && HasHandler(kOnMessagesInArea) && batch.layout.size() <= ReceiveArea::kMessages &&
       batch.layout.size() <= area->layout_size && batch.bytes.size() <= area->bytes_size) {
     // Copied in just before the call: JS copies them out before anything else runs.
     CallHandler(kOnMessagesInArea, [&](Napi::Env env) -> std::vector<napi_value> {
