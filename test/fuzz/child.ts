@@ -170,6 +170,10 @@ function start(job: ClientJob): void {
   }
 }
 
+// The runner reads stdout; once it is gone (killed, crashed) nobody can read a report, and
+// reporting the write's EPIPE as an exception would write again, in a loop: leave at once.
+process.stdout.on('error', () => process.exit(0));
+
 // A throw that escapes a face's listener (rethrown by the library on the next tick) is a
 // finding, not a reason to stop the other cases of this process.
 process.on('uncaughtException', (error) => write({ id: -1, t: Date.now(), ev: 'exception', message: `uncaught: ${errorFields(error).message}` }));
