@@ -6,6 +6,8 @@
 // a few hundred attempts, one connection at a time, in a child process
 // (test/fixtures/hostile-reset-client.js); the plan of attempt i (violation, bytes after it,
 // one write or two, delay before the reset) is fixed by i, so a failure can be replayed.
+// Under the sanitizers the delays stretch (TEST_SLOWDOWN), else most attempts would be reset
+// before the slower client opens, and the case would test little.
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
@@ -14,6 +16,7 @@ import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Op, acceptKeyFor, encodeFrame, frame } from '../conformance/raw-server';
 import { generateTestCerts, hasOpenssl, removeTestCerts, type TestCerts } from '../helpers/certs';
+import { TEST_SLOWDOWN } from '../helpers/slowdown';
 
 const ATTEMPTS = Number(process.env.HOSTILE_RESET_ATTEMPTS ?? 300);
 const root = path.resolve(__dirname, '../..');
@@ -53,7 +56,7 @@ function startServer(tlsOptions?: tls.TlsOptions): Promise<{ server: net.Server;
       const response = Buffer.from(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
         `Sec-WebSocket-Accept: ${acceptKeyFor(key)}\r\n\r\n`, 'latin1');
       const hostile = plan.after ? Buffer.concat([plan.bytes, frame.text('after the violation'), frame.ping('p')]) : plan.bytes;
-      const reset = () => setTimeout(() => raw.resetAndDestroy(), plan.delayMs);
+      const reset = () => setTimeout(() => raw.resetAndDestroy(), plan.delayMs * TEST_SLOWDOWN);
       if (plan.split) {
         socket.write(response);
         setImmediate(() => { if (!socket.destroyed) socket.write(hostile); reset(); });
