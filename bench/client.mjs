@@ -101,6 +101,13 @@ function exchange(conn, setHandler, payload, count, window, latencies) {
   });
 }
 
+/** Page faults so far (NaN where the runtime cannot tell): on large messages, each new page
+ * a message lands in costs a fault, and whether the allocator hands out fresh pages or
+ * reused ones is what makes 1 MiB echoes fast or slow from run to run (see bench/README.md). */
+function minorPageFaults() {
+  return typeof process.resourceUsage === 'function' ? process.resourceUsage().minorPageFault : Number.NaN;
+}
+
 function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
 }
@@ -118,11 +125,13 @@ async function runMessages(adapter, url, w, mode) {
   const latencies = w.kind === 'rtt' ? new Float64Array(count) : null;
 
   mark('start');
+  const faults0 = minorPageFaults();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await exchange(conn, setHandler, payload, count, window, latencies);
   const wallMs = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
+  const faults = minorPageFaults() - faults0;
   mark('end');
 
   await withTimeout(conn.close(), 5000, 'close').catch(() => {});
@@ -131,6 +140,7 @@ async function runMessages(adapter, url, w, mode) {
     count, bytes: payload.length, wallMs, cpuUserMs: cpu.user / 1000, cpuSysMs: cpu.system / 1000,
     cpuUsPerMsg: cpuUs / count, cpuMsPerMsg: cpuUs / 1000 / count, userUsPerMsg: cpu.user / count,
     msgsPerSec: count / (wallMs / 1000), mibPerSec: (count * payload.length) / MiB / (wallMs / 1000),
+    faultsPerMsg: faults / count,
   };
   if (latencies) {
     const sorted = Float64Array.from(latencies).sort();
