@@ -2,6 +2,8 @@
 
 #include <cstring>
 
+#include "prefault.h"
+
 namespace netstack {
 
 MessageAssembler::Result MessageAssembler::Add(const uint8_t* data, size_t length, const IncomingPiece& piece,
@@ -39,13 +41,17 @@ MessageAssembler::Result MessageAssembler::Add(const uint8_t* data, size_t lengt
     // give the room for it (it is written there once instead of copied there at the end).
     if (piece.frame_final && !compressed_) {
       if (uint8_t* room = sink.ReserveMessage(expected)) {
+        PrefaultForWrite(room, expected);
         room_ = room;
         room_size_ = expected;
         room_filled_ = 0;
         return Add(data, length, piece, sink);
       }
     }
-    message_.reserve(expected);
+    if (message_.capacity() < expected) {
+      message_.reserve(expected);
+      PrefaultForWrite(message_.data(), expected);
+    }
   }
   if (max_message_bytes_ && message_.size() + length > max_message_bytes_) return TooLarge();
   message_.insert(message_.end(), data, data + length);
