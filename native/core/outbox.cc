@@ -8,6 +8,7 @@
 #include "engine.h"
 #include "frame_writer.h"
 #include "lws_netstack.h"
+#include "prefault.h"
 
 namespace netstack {
 static_assert(Outbox::kLwsPre == LWS_PRE, "the send headroom must be lws's LWS_PRE");
@@ -191,6 +192,7 @@ uint8_t* Outbox::BeginSend(size_t length, bool binary, bool notify, uint64_t* id
   message.kind = kind;
   message.id = *id;
   message.bytes.reset(new uint8_t[kLwsPre + length + 1]);
+  PrefaultForWrite(message.bytes.get(), kLwsPre + length + 1);
   message.length = length;
   queue_.push_back(std::move(message));
   queued_bytes_ += length;

@@ -2,12 +2,14 @@
 // per thread). A fresh buffer of a few MiB is faulted in page by page on every message
 // (the kernel zeroes each page): 1 MiB echoes took up to three times the CPU for it. One
 // buffer of at most kMaxBytes is kept, so a program that sent a large message once holds
-// no more than that afterwards.
+// no more than that afterwards. A new buffer has its pages asked for in one call (prefault.h).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+
+#include "prefault.h"
 
 namespace netstack {
 
@@ -23,7 +25,9 @@ class SpareBuffer {
       return std::move(buffer_);
     }
     *capacity = size;
-    return std::unique_ptr<uint8_t[]>(new uint8_t[size]);
+    std::unique_ptr<uint8_t[]> fresh(new uint8_t[size]);
+    PrefaultForWrite(fresh.get(), size);  // larger than any kept: often freshly mapped
+    return fresh;
   }
 
   // `buffer` (of `capacity` bytes) is free again: kept when it is the larger one and not too large.
