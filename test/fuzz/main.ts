@@ -113,12 +113,20 @@ function printSummary(s: FaceSummary, verbose: boolean): void {
     + `${s.passed} passed, ${s.failed.length} failed, ${s.knownCases} known`);
   if (verbose) {
     // Mean time of each step of a case (ms after its start), to see where the time goes.
-    const steps = new Map<string, number[]>();
+    // (Sums, not lists: a long run has tens of thousands of cases, and the runner's loop
+    // must not stall while the other faces' cases are still in flight.)
+    const steps = new Map<string, { sum: number; n: number }>();
+    const add = (step: string, value: number) => {
+      const total = steps.get(step) ?? { sum: 0, n: 0 };
+      total.sum += value;
+      total.n += 1;
+      steps.set(step, total);
+    };
     for (const r of s.all) {
-      for (const [, step, value] of (r.timeline ?? '').matchAll(/([a-z-]+) (\d+)/g)) steps.set(step, [...(steps.get(step) ?? []), Number(value)]);
-      steps.set('judged', [...(steps.get('judged') ?? []), r.ms]);
+      for (const [, step, value] of (r.timeline ?? '').matchAll(/([a-z-]+) (\d+)/g)) add(step, Number(value));
+      add('judged', r.ms);
     }
-    console.log(`  mean ms: ${[...steps].map(([step, v]) => `${step} ${Math.round(v.reduce((a, b) => a + b, 0) / v.length)}`).join(', ')}`);
+    console.log(`  mean ms: ${[...steps].map(([step, t]) => `${step} ${Math.round(t.sum / t.n)}`).join(', ')}`);
     const slowest = [...s.all].sort((a, b) => b.ms - a.ms).slice(0, 8);
     console.log(`  slowest: ${slowest.map((r) => `${r.seed} ${r.ms}ms [${r.labels.join(' ')}] ${r.timeline ?? ''}`).join('\n           ')}`);
   }

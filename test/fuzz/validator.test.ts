@@ -78,6 +78,10 @@ describe('the reference validator', () => {
     expect(summary(compressed(Op.BINARY, Buffer.alloc(5000, 0xc8)), withDeflate)).toEqual(['fail(1009)']);
     // A sequence cut by the limit is not invalid: 999 ASCII bytes, then a 2-byte character.
     expect(summary(compressed(Op.TEXT, Buffer.concat([Buffer.alloc(999, 0x61), Buffer.alloc(4000, 0xc3)])), withDeflate)).toEqual(['fail(1009)']);
+    // Past the limit the DEFLATE data also breaks (fuzz seed 701644): 1009, or 1007 when the
+    // client meets the bad data in the same inflate call.
+    const stored = Buffer.concat([Buffer.from([0x00, 0x00, 0x08, 0xff, 0xf7]), Buffer.alloc(2048, 0x62), Buffer.from([0x07])]);
+    expect(summary(encodeFrame({ opcode: Op.BINARY, payload: stored, rsv: 4 }), withDeflate)).toEqual(['may-fail(1009)', 'fail(1007/1009)']);  // the frame itself is over the limit too
   });
 
   test('a message over maxPayload fails with 1009 from its header', () => {
@@ -121,6 +125,15 @@ describe('the reference validator', () => {
     expect(events).toHaveLength(2);
     expect(events[0]).toMatch(/^message\(text /);
     expect(events[1]).toBe('unknown');
+  });
+
+  test('context takeover: a message past the limit after one that ended inside a block is unknown too (fuzz seed 701644)', () => {
+    // The second message ends inside a block; the third inflates to 19 bytes alone (over the
+    // limit of 16: 1009), but the client's one inflater fails on it first (1007).
+    const takeover: StreamContext = { deflate: { ...deflate, serverMaxWindowBits: 8, clientMaxWindowBits: 14 }, maxPayload: 16 };
+    const stream = Buffer.from('82033602c8c107fa307bf6360104c1157270482badaad24dcec92f4e757030343030b00200', 'hex');
+    const events = summary(stream, takeover);
+    expect(events.slice(-2)).toEqual(['may-fail(1009)', 'unknown']);
   });
 
   test('a trigger message asks the client to close: the model stops there', () => {

@@ -369,10 +369,21 @@ class StreamModel {
         return this.fail([Close.INVALID_DATA], 'invalid DEFLATE data');
       }
       if (result.status === 'too-big') {
+        // As below: the client's one inflater may already fail on what an earlier message
+        // left inside a block (fuzz seed 701644).
+        if (!this.continuesTakeoverStream(wire, windowBits)) {
+          return this.unknown('DEFLATE data read after an earlier message that ended inside a block');
+        }
+        const whole = inflate(wire, windowBits, this.inflaterHistory(), MAX_INFLATE_FOR_PREFIX, true);
+        // The DEFLATE data also breaks past the limit: the client inflates a read's worth at
+        // once and may meet the bad data in the same call, before it counts the output.
+        // Either failure is right (as for text, below).
+        if (whole.status === 'data-error') {
+          return this.fail([Close.INVALID_DATA, Close.TOO_BIG], `a compressed message inflating to more than ${this.ctx.maxPayload} bytes, with invalid DEFLATE data after them`);
+        }
         // The client checks the UTF-8 of what inflates within the limit before it stops at
         // the limit (lws 0102): invalid text there fails with 1007 first.
         if (!message.isBinary) {
-          const whole = inflate(wire, windowBits, this.inflaterHistory(), MAX_INFLATE_FOR_PREFIX, true);
           if (whole.status !== 'ok') {
             return this.fail([Close.INVALID_DATA, Close.TOO_BIG], `a compressed text message inflating to more than ${this.ctx.maxPayload} bytes`);
           }
