@@ -104,6 +104,28 @@ describe('8.2 invalid 101 responses: fail', () => {
     const { connection, client } = h.start({ echo: true, perMessageDeflate: 'permessage-deflate; client_max_window_bits' }, http10('permessage-deflate'));
     await verdictHandshakeFail(await connection, client);
   });
+
+  // RFC 9110 5.5: no control characters (but HTAB) in a field value. lws read on through
+  // them, so a head cut short and followed by frames opened at the first blank line the
+  // frame bytes happened to hold (fuzz seed 745668; lws 0107).
+  const withControl = (value: string) => (req: UpgradeRequest): HandshakeReply => ({
+    raw: `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n`
+      + `Sec-WebSocket-Accept: ${acceptKeyFor(req.headers['sec-websocket-key'] ?? '')}\r\nX-Fuzz: ${value}\r\n\r\n`,
+  });
+  ['\x00', '\x0f', '\x7f'].forEach((control, i) => {
+    h.test(`8.2.${cases.length + 4 + i} an otherwise valid 101 with the control character ${JSON.stringify(control)} in a header value`, async () => {
+      const { connection, client } = h.start({ echo: true }, withControl(`ab${control}cd`));
+      await verdictHandshakeFail(await connection, client);
+    });
+  });
+
+  h.test(`8.2.${cases.length + 7} a tab and bytes 0x80-0xff in a header value are allowed (obs-text)`, async () => {
+    const { connection, client } = h.start({ echo: true }, withControl('a\tb \u00e9\u00ff'));
+    const conn = await connection;
+    const first = await client.openOrError(WAIT_MS);
+    expect(first?.type, client.summary().join(' | ')).toBe('open');
+    await verdictCleanClose(conn, client);
+  });
 });
 
 describe('8.3 non-101 status: fail', () => {
