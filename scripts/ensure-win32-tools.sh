@@ -9,7 +9,8 @@ set -euo pipefail
 here="$(dirname "${BASH_SOURCE[0]}")"
 bash "$here/ensure-debian-packages.sh" ensure-win32-tools \
   g++-mingw-w64-x86-64-posix mingw-w64-tools binutils-mingw-w64-x86-64
-host_major="$(wine --version 2>/dev/null | sed -n 's/^wine-\([0-9]*\).*/\1/p')"
+# No Wine on the host at all is the common case on a fresh machine: not an error here.
+host_major="$( (wine --version 2>/dev/null || true) | sed -n 's/^wine-\([0-9]*\).*/\1/p')"
 if [ "${host_major:-0}" -ge 9 ]; then
   echo "ensure-win32-tools: $(wine --version), prefix $(bash "$here/wine-prefix.sh")" >&2
 else
