@@ -652,12 +652,18 @@ export class RawConnection {
     }
   }
 
-  /** Closes the TCP connection from the server (FIN). */
-  end(): void {
+  /** Closes the TCP connection from the server (FIN), and drops it `destroyAfterMs` later if
+   *  the client has not closed its side by then (null: never; the caller destroys it). */
+  end(destroyAfterMs: number | null = 2000): void {
     if (this.tcp === 'open') this.setTcp('closed by server');
     this.serverClosed = true;
     this.socket.end();
-    setTimeout(() => this.socket.destroy(), 2000).unref();
+    if (destroyAfterMs !== null) setTimeout(() => this.socket.destroy(), destroyAfterMs).unref();
+  }
+
+  /** Both directions are closed: the client's FIN (or RST) came, or the socket was dropped. */
+  get tcpFinished(): boolean {
+    return this.socket.destroyed || this.socket.readableEnded;
   }
 
   /** Drops the TCP connection from the server at once. */

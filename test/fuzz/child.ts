@@ -178,6 +178,18 @@ process.stdout.on('error', () => process.exit(0));
 // finding, not a reason to stop the other cases of this process.
 process.on('uncaughtException', (error) => write({ id: -1, t: Date.now(), ev: 'exception', message: `uncaught: ${errorFields(error).message}` }));
 
+// Once stdin ends the process must exit by itself. If it is still here a while later, say what
+// keeps it alive (to stderr, which the runner shows with a 'no-exit' failure): the timer is
+// unref'd, so it never keeps the process alive itself.
+const WHY_ALIVE_AFTER_MS = 3000 * Number(process.env.NETSTACK_TEST_SLOWDOWN ?? 1);
+process.stdin.on('end', () => {
+  setTimeout(() => {
+    const live = native.liveNativeCounts();
+    process.stderr.write(`still alive ${WHY_ALIVE_AFTER_MS} ms after stdin ended: resources ${JSON.stringify(process.getActiveResourcesInfo())}, `
+      + `native ${JSON.stringify(live)}\n`);
+  }, WHY_ALIVE_AFTER_MS).unref();
+});
+
 const input = readline.createInterface({ input: process.stdin });
 input.on('line', (line) => {
   if (!line.trim()) return;

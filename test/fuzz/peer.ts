@@ -38,7 +38,9 @@ export async function playCase(c: FuzzCase, conn: RawConnection, result: PeerRes
   const end = (how: 'fin' | 'rst') => {
     if (!conn.tcpOpen) return;
     result.endedAt = Date.now();
-    if (how === 'fin') conn.end();
+    // A FIN only: the client may still answer (a close reply, pongs) for as long as it needs;
+    // a loaded machine can take seconds. The runner drops the connection once the case is over.
+    if (how === 'fin') conn.end(null);
     else reset(conn);
   };
   const { ending } = c;

@@ -97,7 +97,9 @@ class Batch {
       if (terminal && !terminalAt) terminalAt = now;
       const current = conn as RawConnection | null;
       const tcpEnd = current && current.tcpClosedAt !== null ? current.acceptedAt + current.tcpClosedAt : null;
-      if (terminal && peerDone && !current?.tcpOpen) {
+      // Over when the client reported its end and closed TCP: after the peer's FIN, the
+      // client's FIN (what it sent before, a close reply, has then arrived too).
+      if (terminal && peerDone && (!current || current.tcpFinished)) {
         await sleep(GRACE_MS);
         break;
       }
@@ -206,6 +208,12 @@ function describeExit(exit: ChildExit, stderr: string): string {
   return `${how}${shown.length ? `\n${shown.join('\n')}` : ''}`;
 }
 
+/** What the child said keeps it alive (child.ts prints it when it outlives its input). */
+function stillAlive(stderr: string): string {
+  const line = stderr.split('\n').reverse().find((l) => l.startsWith('still alive'));
+  return line ? ` (${line})` : '';
+}
+
 function crashed(exit: ChildExit): boolean {
   return !exit.killed && (exit.signal !== null || exit.code !== 0);
 }
@@ -242,7 +250,7 @@ export async function runCases(
       const result = single.results[0] ?? { face, seed: c.seed, labels: c.labels, failures: [], ms: 0 };
       if (crashed(single.exit)) result.failures.push({ category: 'crash', detail: describeExit(single.exit, single.stderr) });
       else if (single.exit.killed && !result.failures.some((f) => f.category === 'hang')) {
-        result.failures.push({ category: 'no-exit', detail: 'the client process did not exit by itself after this case alone' });
+        result.failures.push({ category: 'no-exit', detail: `the client process did not exit by itself after this case alone${stillAlive(single.stderr)}` });
       }
       for (const message of single.orphanExceptions) result.failures.push({ category: 'exception', detail: message });
       alone.push(result);
@@ -251,7 +259,7 @@ export async function runCases(
       // Not reproduced alone: charge the batch's first suspect, with what was seen.
       const category = crashed(run.exit) ? 'crash' : run.exit.killed ? 'no-exit' : 'exception';
       const what = category === 'crash' ? describeExit(run.exit, run.stderr)
-        : category === 'no-exit' ? 'the client process did not exit by itself' : `uncaught: ${run.orphanExceptions.join('; ')}`;
+        : category === 'no-exit' ? `the client process did not exit by itself${stillAlive(run.stderr)}` : `uncaught: ${run.orphanExceptions.join('; ')}`;
       alone[0].failures.push({ category, detail: `${what} (in a batch of ${batch.length}; no case alone reproduced it: ${suspects.map((c) => c.seed).join(', ')})` });
     }
     alone.forEach(onResult);
