@@ -61,8 +61,15 @@ runtimes_install() {
     '  "description": "netstack-websocket bench/: the runtimes whose built-in WebSocket it compares (bench/prepare-runtimes.sh)",' \
     "  \"dependencies\": { \"@oven/bun-linux-x64\": \"$bun_version\", \"@deno/linux-x64-glibc\": \"$deno_version\" }" \
     '}' >"$runtimes_dir/package.json"
-  npm install --prefix "$runtimes_dir" --no-package-lock --no-audit --no-fund --loglevel=error </dev/null >&2 ||
-    { log "warning: npm install of the runtimes failed"; return 1; }
+  # Twice: a registry request failing once (seen: SELF_SIGNED_CERT_IN_CHAIN from a proxy,
+  # then fine a minute later) should not leave both runtimes out of a long run.
+  local attempt
+  for attempt in 1 2; do
+    npm install --prefix "$runtimes_dir" --no-package-lock --no-audit --no-fund --loglevel=error </dev/null >&2 && return 0
+    [ "$attempt" = 1 ] && { log "npm install of the runtimes failed; trying once more in 10 s"; sleep 10; }
+  done
+  log "warning: npm install of the runtimes failed"
+  return 1
 }
 
 if [ "$runtimes_policy" != off ] && [ "${#runtimes_wanted[@]}" -gt 0 ]; then

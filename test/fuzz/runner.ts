@@ -139,7 +139,7 @@ class Batch {
     const at = (t: number | null | undefined) => (t ? `${t - start}` : '-');
     const reportedAt = reports.find((r) => r.ev === 'close' || r.ev === 'rejected' || (r.ev === 'error' && !reports.some((x) => x.ev === 'open')))?.t;
     const accepted = finalConn ? finalConn.acceptedAt : null;
-    result.timeline = `accepted ${at(accepted)} written ${at(peer.writtenAt)} ended ${at(peer.endedAt)} tcp-closed ${at(accepted !== null && finalConn!.tcpClosedAt !== null ? accepted + finalConn!.tcpClosedAt : null)} terminal ${at(reportedAt)}`;
+    result.timeline = `accepted ${at(accepted)} written ${at(peer.writtenAt)} ended ${at(peer.endedAt)} tcp-closed ${at(accepted !== null && finalConn!.tcpClosedAt !== null ? accepted + finalConn!.tcpClosedAt : null)} terminal ${at(reportedAt)} client-close ${at(accepted !== null && finalConn!.closeFrame ? accepted + finalConn!.closeFrame.at : null)}`;
     return { result, crashed: false };
   }
 }
