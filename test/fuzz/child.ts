@@ -12,6 +12,7 @@ import readline from 'node:readline';
 import zlib from 'node:zlib';
 import type * as Lib from '../../lib/index';
 import type * as Native from '../../lib/native';
+import { TEST_SLOWDOWN } from '../helpers/slowdown';
 import { echoes, type ClientJob, type ClientReport } from './faces';
 import { parseTrigger } from './validator';
 
@@ -181,7 +182,7 @@ process.on('uncaughtException', (error) => write({ id: -1, t: Date.now(), ev: 'e
 // Once stdin ends the process must exit by itself. If it is still here a while later, say what
 // keeps it alive (to stderr, which the runner shows with a 'no-exit' failure): the timer is
 // unref'd, so it never keeps the process alive itself.
-const WHY_ALIVE_AFTER_MS = 3000 * Number(process.env.NETSTACK_TEST_SLOWDOWN ?? 1);
+const WHY_ALIVE_AFTER_MS = 3000 * TEST_SLOWDOWN;
 process.stdin.on('end', () => {
   setTimeout(() => {
     const live = native.liveNativeCounts();

@@ -139,7 +139,9 @@ class Batch {
     const at = (t: number | null | undefined) => (t ? `${t - start}` : '-');
     const reportedAt = reports.find((r) => r.ev === 'close' || r.ev === 'rejected' || (r.ev === 'error' && !reports.some((x) => x.ev === 'open')))?.t;
     const accepted = finalConn ? finalConn.acceptedAt : null;
-    result.timeline = `accepted ${at(accepted)} written ${at(peer.writtenAt)} ended ${at(peer.endedAt)} tcp-closed ${at(accepted !== null && finalConn!.tcpClosedAt !== null ? accepted + finalConn!.tcpClosedAt : null)} terminal ${at(reportedAt)} client-close ${at(accepted !== null && finalConn!.closeFrame ? accepted + finalConn!.closeFrame.at : null)}`;
+    // The connection's own times count from its accept.
+    const connAt = (ms: number | null | undefined) => at(accepted !== null && ms != null ? accepted + ms : null);
+    result.timeline = `accepted ${at(accepted)} written ${at(peer.writtenAt)} ended ${at(peer.endedAt)} tcp-closed ${connAt(finalConn?.tcpClosedAt)} terminal ${at(reportedAt)} client-close ${connAt(finalConn?.closeFrame?.at)}`;
     return { result, crashed: false };
   }
 }
