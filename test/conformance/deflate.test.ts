@@ -466,6 +466,21 @@ describe('D3 violations and limits', () => {
     }, KiB);
   });
 
+  // RFC 7692 7.2.2: the receiver appends 00 00 ff ff and inflates. A message whose data ends
+  // exactly at the end of a stored block (no empty flush block of its own) makes those four
+  // bytes the start of a new stored block: its header takes a byte of its own, so its length
+  // is ff00 and its complement takes the first byte of the next message, whose bytes become
+  // that block's content (zlib, and so ws, read it so). Text there is then invalid UTF-8
+  // (fuzz seed 1024117; our fuzz validator read each message alone and expected it whole).
+  h.test('D3.29 a message ending at the end of a stored block: the next message continues the block its tail began (1007 for text)', async () => {
+    const { conn, client } = await openDeflate();
+    await conn.write(Buffer.concat([
+      frame.binary(hex('00 03 00 fc ff 61 62 63'), COMPRESSED),
+      frame.text(hex('00 02 00 fd ff 68 69'), COMPRESSED),
+    ]));
+    await verdictFail(conn, client, 1007, { echoes: [binary(utf8('abc'))] });
+  });
+
   h.test('D3.18 exactly maxPayload once inflated is accepted', async () => {
     const { conn, client } = await openDeflate('permessage-deflate', deflating({ maxPayload: 64 * KiB }));
     await conn.write(frame.binary(conn.compress(Buffer.alloc(64 * KiB)), COMPRESSED));

@@ -136,6 +136,15 @@ describe('the reference validator', () => {
     expect(events.slice(-2)).toEqual(['may-fail(1009)', 'unknown']);
   });
 
+  test('context takeover: a message after one that ends exactly at the end of a stored block is unknown (fuzz seed 1024117)', () => {
+    // The appended 00 00 ff ff begins a new stored block (length ff00) that takes in the next
+    // message's bytes: the whole stream inflates without error, but not to "hi".
+    const takeover: StreamContext = { deflate: { ...deflate, serverMaxWindowBits: 9 }, maxPayload: 1000 };
+    const first = Buffer.from('000300fcff616263', 'hex');
+    const second = Buffer.from('000200fdff6869', 'hex');
+    expect(summary(cat(frame.binary(first, { rsv: 4 }), frame.text(second, { rsv: 4 })), takeover)).toEqual(['message(binary abc)', 'unknown']);
+  });
+
   test('a trigger message asks the client to close: the model stops there', () => {
     expect(summary(cat(frame.text(triggerMessage({ code: 4000, reason: 'r' })), frame.text('later')))).toEqual([
       `message(text ${triggerMessage({ code: 4000, reason: 'r' }).toString()} trigger)`,

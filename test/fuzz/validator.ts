@@ -153,6 +153,8 @@ class StreamModel {
   /** With context takeover, the compressed messages so far as the client's one inflater
    * reads them (each with its sync-flush tail); null once past MAX_TAKEOVER_STREAM. */
   private takeoverStream: Buffer | null = Buffer.alloc(0);
+  /** How many bytes takeoverStream inflates to. */
+  private takeoverOutputLength = 0;
   /** Codes the client may already have failed with in the current message (may-fail events). */
   private readonly pending = new Set<number>();
 
@@ -394,7 +396,7 @@ class StreamModel {
         return this.fail([Close.TOO_BIG], `a compressed message inflating to more than ${this.ctx.maxPayload} bytes`);
       }
       if (result.ended) return this.unknown('a DEFLATE stream ended with BFINAL inside a message');
-      if (!this.continuesTakeoverStream(wire, windowBits)) {
+      if (!this.continuesTakeoverStream(wire, windowBits, result.data)) {
         return this.unknown('DEFLATE data read after an earlier message that ended inside a block');
       }
       data = result.data;
@@ -419,9 +421,12 @@ class StreamModel {
    * With context takeover the client inflates every message with one inflater: a message
    * whose data ended inside a DEFLATE block (a mutated stream) leaves it there, and the
    * next message's bytes continue that block. Inflating each message alone from the
-   * history does not see that: check the whole stream too (false: it fails there).
+   * history does not see that: replay the whole stream too. False: the client's inflater
+   * fails there, or reads this message's bytes as something else than `inflated` (fuzz seed
+   * 1024117: a message that ends exactly at the end of a stored block makes the appended
+   * 00 00 ff ff the start of a new stored block's header, which swallows the next message).
    */
-  private continuesTakeoverStream(wire: Buffer, windowBits: number): boolean {
+  private continuesTakeoverStream(wire: Buffer, windowBits: number, inflated?: Buffer): boolean {
     if (this.ctx.deflate?.serverNoContextTakeover || this.takeoverStream === null) return true;
     const stream = Buffer.concat([this.takeoverStream, wire, SYNC_FLUSH_TAIL]);
     if (stream.length > MAX_TAKEOVER_STREAM) {
@@ -430,7 +435,13 @@ class StreamModel {
     }
     const whole = inflate(stream, windowBits, Buffer.alloc(0), MAX_INFLATE_FOR_PREFIX, false);
     if (whole.status === 'data-error') return false;
+    if (whole.status === 'too-big') {
+      this.takeoverStream = null;  // its output is not known any more: no longer checked
+      return true;
+    }
+    if (inflated && !whole.data.subarray(this.takeoverOutputLength).equals(inflated)) return false;
     this.takeoverStream = stream;
+    this.takeoverOutputLength = whole.data.length;
     return true;
   }
 
