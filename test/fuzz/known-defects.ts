@@ -28,13 +28,6 @@ export interface KnownDefect {
 }
 
 export const KNOWN_DEFECTS: readonly KnownDefect[] = [
-  {
-    id: 'tcp-left-open-after-failure',
-    defect: '4 (new)',
-    title: 'after failing the connection (or refusing the 101) and reporting it, the client sometimes leaves TCP open until the server closes it',
-    categories: ['tcp-not-closed'],
-    when: (_c, f) => f.detail.startsWith('the client failed the connection but left') || f.detail.startsWith('the client did not close the TCP connection of a failed handshake'),
-  },
 ];
 
 /** Whether `id` is a known defect on `face` (for suites that mark whole tests as known). */

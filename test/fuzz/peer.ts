@@ -15,6 +15,10 @@ export interface PeerResult {
   writtenAt: number | null;
   /** Date.now() when the peer ended the connection itself (FIN or RST), or null. */
   endedAt: number | null;
+  /** The peer took the client's close frame for the answer to its own close and closed TCP
+   *  (RFC 6455 7.1.1: the server closes first); a client that had failed the connection
+   *  with the same code could not show that it closes TCP itself. */
+  endedOnAnswer?: boolean;
 }
 
 /** Plays `c` on `conn`. `slowdown` stretches how long the peer waits for the client (ASan). */
@@ -63,8 +67,9 @@ export async function playCase(c: FuzzCase, conn: RawConnection, result: PeerRes
     else if (reaction.reply === 'empty') await conn.write(frame.close());
     if (reaction.then === 'wait') await conn.until(() => !conn.tcpOpen, 9000 * slowdown);
     else end(reaction.then);
-  } else if (conn.closeFrame && conn.tcpOpen && stop?.kind === 'close') {
+  } else if (conn.closeFrame && conn.tcpOpen && stop?.kind === 'close' && answersClose(conn.closeFrame.code, stop.code)) {
     // The client answered our close: we close TCP (RFC 6455 7.1.1: the server does it first).
+    result.endedOnAnswer = true;
     end('fin');
   } else if (conn.closeFrame) {
     // The client failed the connection: it must close TCP itself.
@@ -73,6 +78,14 @@ export async function playCase(c: FuzzCase, conn: RawConnection, result: PeerRes
   end('fin');
   await conn.until(() => !conn.tcpOpen, 3000);
   return result;
+}
+
+/** Whether a client's close code can answer the server's close (its code, 1000, or none).
+ *  Any other code fails the connection at a violation before the server's close (fuzz seed
+ *  1108351 under ASan: the client failed with 1007, the peer took that for an answer and
+ *  closed TCP before the client's own FIN arrived). */
+function answersClose(clientCode: number | null, serverCode: number | null): boolean {
+  return clientCode === null || clientCode === 1000 || clientCode === serverCode;
 }
 
 /** Drops the connection with a TCP RST. A TLS socket is reset through the TCP socket under it

@@ -123,7 +123,7 @@ class Batch {
     if (crashed) return { result: null, crashed };
     if (peerError) throw peerError;
     const reports = this.reports.get(c.seed) ?? [];
-    const failures = judge(c, { reports, conn: finalConn, timedOut });
+    const failures = judge(c, { reports, conn: finalConn, timedOut, peerEndedOnAnswer: peer.endedOnAnswer === true });
     const hang = failures.find((f) => f.category === 'hang');
     if (hang) {
       // Does the application get out of it? (WHATWG terminate(), connect() terminate(),
