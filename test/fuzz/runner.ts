@@ -46,6 +46,42 @@ const EXIT_DEADLINE_MS = 5000;
 /** After the last event of a case, late events (a second close, say) are waited for this long. */
 const GRACE_MS = 150;
 
+/**
+ * The runner's own event-loop stalls. Every peer in flight stalls with the runner, and a
+ * client's fixed timeouts (lws waits 5 s for a close frame to leave or be answered; --slowdown
+ * cannot stretch them) may expire although the client did nothing wrong: each case's
+ * timeline gives the longest stall while it ran (2026-12-06: 7 of 250,000 cases failed while
+ * the runner's times lagged the client's by 2-15 s, with a soak beside it on 2 cores).
+ */
+class RunnerStalls {
+  private static readonly TICK_MS = 100;
+  private static readonly REPORT_MS = 250;
+  /** [when it ended, how long] of every stall past REPORT_MS, oldest first. */
+  private readonly stalls: Array<[number, number]> = [];
+  private last = Date.now();
+  private readonly timer: NodeJS.Timeout;
+
+  constructor() {
+    this.timer = setInterval(() => {
+      const now = Date.now();
+      const stalled = now - this.last - RunnerStalls.TICK_MS;
+      if (stalled > RunnerStalls.REPORT_MS) this.stalls.push([now, stalled]);
+      if (this.stalls.length > 1000) this.stalls.splice(0, 500);
+      this.last = now;
+    }, RunnerStalls.TICK_MS);
+    this.timer.unref();
+  }
+
+  /** The longest stall that ended between `from` and `to` (0: none past REPORT_MS). */
+  longest(from: number, to: number): number {
+    let longest = 0;
+    for (const [at, ms] of this.stalls) if (at >= from && at - ms <= to) longest = Math.max(longest, ms);
+    return longest;
+  }
+}
+
+const runnerStalls = new RunnerStalls();
+
 interface Outcome {
   result: CaseResult | null;
   /** The child died while the case ran. */
@@ -141,7 +177,7 @@ class Batch {
     const accepted = finalConn ? finalConn.acceptedAt : null;
     // The connection's own times count from its accept.
     const connAt = (ms: number | null | undefined) => at(accepted !== null && ms != null ? accepted + ms : null);
-    result.timeline = `accepted ${at(accepted)} written ${at(peer.writtenAt)} ended ${at(peer.endedAt)} tcp-closed ${connAt(finalConn?.tcpClosedAt)} terminal ${at(reportedAt)} client-close ${connAt(finalConn?.closeFrame?.at)}`;
+    result.timeline = `accepted ${at(accepted)} written ${at(peer.writtenAt)} ended ${at(peer.endedAt)} tcp-closed ${connAt(finalConn?.tcpClosedAt)} terminal ${at(reportedAt)} client-close ${connAt(finalConn?.closeFrame?.at)} runner-stall ${runnerStalls.longest(start, Date.now())}`;
     return { result, crashed: false };
   }
 }
