@@ -92,6 +92,9 @@ function isOptionsObject(value: unknown): value is WebSocketOptions {
     typeof (value as { [Symbol.iterator]?: unknown })[Symbol.iterator] !== 'function';
 }
 
+type HandlerType = 'open' | 'message' | 'error' | 'close';
+interface HandlerSlot { fn: object | null; listener: (event: Event) => void }
+
 /**
  * The WHATWG WebSocket, as in browsers and Node's global `WebSocket`, with the client API of
  * the `ws` package as well (`on()`, `ping()`, send callbacks, the Node options of the third
@@ -119,7 +122,10 @@ export class WebSocket extends EventTarget {
   declare readonly CLOSING: 2;
   declare readonly CLOSED: 3;
 
-  #url: URL;
+  // The parsed URL kept as strings: a URL object costs an idle connection about 160 bytes,
+  // and its origin getter about 0.1 µs per message event. #location() parses it again.
+  #href: string;
+  #origin: string;
   // null when the connection failed before it was attempted (a blocked port).
   #engine: EngineSocket | null;
   #readyState: ReadyState = CONNECTING;
@@ -141,8 +147,9 @@ export class WebSocket extends EventTarget {
   #closedBeforeOpen = false;
   #terminated = false;
   // Made when first needed: most connections use one or the other, or neither, and
-  // thousands of idle connections each pay for what they hold.
-  #handlers: Map<string, { fn: object | null; listener: (event: Event) => void }> | undefined;
+  // thousands of idle connections each pay for what they hold (a plain object for the
+  // on<event> listeners: a Map costs about 180 bytes more).
+  #handlers: Partial<Record<HandlerType, HandlerSlot>> | undefined;
   #emitterEntries: EmitterEntry[] | undefined;
 
   /**
@@ -172,21 +179,23 @@ export class WebSocket extends EventTarget {
       options = undefined;
     }
     const base = pageBaseUrl();
-    this.#url = parseWebSocketUrl(url, domFail, base);
+    const parsed = parseWebSocketUrl(url, domFail, base);
+    this.#href = parsed.href;
+    this.#origin = parsed.origin;
     const checked = checkProtocols(protocolList(protocols), domFail);
     const { engineOptions, settings } = splitWsOptions(options, domFail);
     if (settings.followRedirects || !settings.autoPong) this.#settings = settings;
-    const config = engineConfig(withoutCredentials(this.#url), checked, engineOptions, domFail);
+    const config = engineConfig(withoutCredentials(parsed), checked, engineOptions, domFail);
     if (!settings.autoPong) config.autoPong = false;
-    const authorization = basicAuthorization(this.#url);
+    const authorization = basicAuthorization(parsed);
     if (authorization && !config.headers.some(([name]) => name.toLowerCase() === 'authorization')) {
       config.headers.push(['Authorization', authorization]);
     }
     if (config.origin === '') config.origin = pageOrigin(base);
-    if (isBlockedPort(this.#url)) {
+    if (isBlockedPort(parsed)) {
       this.#engine = null;
       setImmediate(() => this.#onClose({ code: 1006, reason: '', wasClean: false, abnormal: undefined },
-        new ConnectError(`${this.url}: port ${this.#url.port} is blocked (the Fetch standard's bad ports); use another port.`)));
+        new ConnectError(`${this.url}: port ${parsed.port} is blocked (the Fetch standard's bad ports); use another port.`)));
       return;
     }
     if (settings.followRedirects) this.#redirect = { config, count: 0, generation: 0 };
@@ -206,16 +215,20 @@ export class WebSocket extends EventTarget {
     }
     close(info: CloseInfo): void { if (this.#current()) this.ws.#onClose(info); }
     pong(data: Buffer): void {
-      this.ws.dispatchEvent(new MessageEvent<Buffer>('pong', { data, origin: this.ws.#url.origin }));
+      this.ws.dispatchEvent(new MessageEvent<Buffer>('pong', { data, origin: this.ws.#origin }));
     }
     ping(data: Buffer): void {
-      this.ws.dispatchEvent(new MessageEvent<Buffer>('ping', { data, origin: this.ws.#url.origin }));
+      this.ws.dispatchEvent(new MessageEvent<Buffer>('ping', { data, origin: this.ws.#origin }));
     }
   };
 
   /** The URL, after parsing (http: and https: shown as ws: and wss:). */
   get url(): string {
-    return this.#url.href;
+    return this.#href;
+  }
+
+  #location(): URL {
+    return new URL(this.#href);
   }
 
   get readyState(): ReadyState {
@@ -497,21 +510,21 @@ export class WebSocket extends EventTarget {
     this.dispatchEvent(new EmitterEvent(type, args));
   }
 
-  #getHandler(type: string): object | null {
-    return this.#handlers?.get(type)?.fn ?? null;
+  #getHandler(type: HandlerType): object | null {
+    return this.#handlers?.[type]?.fn ?? null;
   }
 
   // WHATWG event handler attributes ([LegacyTreatNonObjectAsNull]): any object is kept and
   // read back, anything else is null; one listener per type, added when first set (so it
   // runs in that position among the listeners), removed when set to null. Only a function
   // is called (an object's handleEvent is not, as in browsers).
-  #setHandler(type: string, fn: unknown): void {
+  #setHandler(type: HandlerType, fn: unknown): void {
     const handler = (typeof fn === 'object' && fn !== null) || typeof fn === 'function' ? fn : null;
-    const slot = this.#handlers?.get(type);
+    const slot = this.#handlers?.[type];
     if (handler === null) {
       if (slot) {
         super.removeEventListener(type, slot.listener);
-        this.#handlers!.delete(type);
+        this.#handlers![type] = undefined;
       }
       return;
     }
@@ -525,7 +538,7 @@ export class WebSocket extends EventTarget {
         if (typeof created.fn === 'function') (created.fn as (event: Event) => unknown).call(this, event);
       },
     };
-    (this.#handlers ??= new Map()).set(type, created);
+    (this.#handlers ??= {})[type] = created;
     super.addEventListener(type, created.listener);
   }
 
@@ -547,7 +560,7 @@ export class WebSocket extends EventTarget {
         error = refused;
       } else if (this.listenerCount('unexpected-response') > 0) {
         this.#heldClose = { code: 1006, reason: '', wasClean: false, abnormal: undefined };
-        const request = new HandshakeRequest(this.#url, [], () => this.terminate());
+        const request = new HandshakeRequest(this.#location(), [], () => this.terminate());
         this.#emit('unexpected-response', request, incomingMessage(response.status, response.headers, response.body));
         return;
       }
@@ -561,14 +574,15 @@ export class WebSocket extends EventTarget {
     const redirect = this.#redirect!;
     const fail = (why: string): WebSocketError => new ConnectError(`${this.url}: ${why}`, { response });
     if (redirect.count >= (this.#settings?.maxRedirects ?? 10)) return fail(`more than ${redirect.count} redirects (maxRedirects).`);
+    const current = this.#location();
     let next: URL;
     try {
-      next = parseWebSocketUrl(new URL(response.headers.location, this.#url).href, domFail);
+      next = parseWebSocketUrl(new URL(response.headers.location, current).href, domFail);
     } catch {
       return fail(`the redirect to "${response.headers.location}" is not a WebSocket URL.`);
     }
-    if (this.#url.protocol === 'wss:' && next.protocol !== 'wss:') return fail(`a redirect from wss: to ${next.protocol} is refused.`);
-    const sameHost = next.host === this.#url.host && next.protocol === this.#url.protocol;
+    if (current.protocol === 'wss:' && next.protocol !== 'wss:') return fail(`a redirect from wss: to ${next.protocol} is refused.`);
+    const sameHost = next.host === current.host && next.protocol === current.protocol;
     const headers = redirect.config.headers.filter(([name]) => {
       const lower = name.toLowerCase();
       return sameHost || (lower !== 'authorization' && lower !== 'cookie');
@@ -579,7 +593,8 @@ export class WebSocket extends EventTarget {
     redirect.count += 1;
     redirect.generation += 1;
     redirect.config = config;
-    this.#url = next;
+    this.#href = next.href;
+    this.#origin = next.origin;
     this.#emit('redirect', next.href, new HandshakeRequest(next, headers, () => this.terminate()));
     if (this.#readyState !== CONNECTING) return undefined;  // a listener ended it
     this.#engine = new EngineSocket(config, new WebSocket.#EngineEvents(this, redirect.generation));
@@ -603,7 +618,7 @@ export class WebSocket extends EventTarget {
     else if (this.#binaryType === 'arraybuffer') value = toArrayBuffer(data);
     else if (this.#binaryType === 'blob') value = new Blob([data]);
     else value = data;
-    this.dispatchEvent(new MessageEvent<MessageData>('message', { data: value, origin: this.#url.origin }));
+    this.dispatchEvent(new MessageEvent<MessageData>('message', { data: value, origin: this.#origin }));
   }
 
   #fireError(error: WebSocketError): void {

@@ -160,6 +160,10 @@ describe('ws events', () => {
     expect(redirector.requests[0].headers.authorization).toBe('Bearer secret');
     expect(seen.authorization).toBeUndefined();
     expect(seen['x-keep']).toBe('yes');
+    // Message events carry the origin of the URL redirected to.
+    const message = new Promise<MessageEvent>((resolve) => ws.addEventListener('message', (event) => resolve(event as MessageEvent), { once: true }));
+    ws.send('after the redirect');
+    expect((await message).origin).toBe(new URL(target).origin);
   });
 
   test('redirects are off by default, never go from wss: to ws:, and stop at maxRedirects', async () => {
