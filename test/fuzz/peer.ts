@@ -82,8 +82,8 @@ export async function playCase(c: FuzzCase, conn: RawConnection, result: PeerRes
 
 /** Whether a client's close code can answer the server's close (its code, 1000, or none).
  *  Any other code fails the connection at a violation before the server's close (fuzz seed
- *  1108351 under ASan: the client failed with 1007, the peer took that for an answer and
- *  closed TCP before the client's own FIN arrived). */
+ *  1108351 under ASan: the client failed the connection, the peer took its close frame for
+ *  an answer and closed TCP before the client's own FIN arrived). */
 function answersClose(clientCode: number | null, serverCode: number | null): boolean {
   return clientCode === null || clientCode === 1000 || clientCode === serverCode;
 }
