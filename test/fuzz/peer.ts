@@ -4,6 +4,7 @@
 // says (reply, drop with FIN or RST, or ignore). Every choice comes from the case's seed.
 import type net from 'node:net';
 import { frame, sleep, type RawConnection } from '../conformance/raw-server';
+import { answersClose } from './judge';
 import { Rng } from './rng';
 import type { FuzzCase } from './scenario';
 
@@ -15,10 +16,6 @@ export interface PeerResult {
   writtenAt: number | null;
   /** Date.now() when the peer ended the connection itself (FIN or RST), or null. */
   endedAt: number | null;
-  /** The peer took the client's close frame for the answer to its own close and closed TCP
-   *  (RFC 6455 7.1.1: the server closes first); a client that had failed the connection
-   *  with the same code could not show that it closes TCP itself. */
-  endedOnAnswer?: boolean;
 }
 
 /** Plays `c` on `conn`. `slowdown` stretches how long the peer waits for the client (ASan). */
@@ -69,7 +66,9 @@ export async function playCase(c: FuzzCase, conn: RawConnection, result: PeerRes
     else end(reaction.then);
   } else if (conn.closeFrame && conn.tcpOpen && stop?.kind === 'close' && answersClose(conn.closeFrame.code, stop.code)) {
     // The client answered our close: we close TCP (RFC 6455 7.1.1: the server does it first).
-    result.endedOnAnswer = true;
+    // A close frame with another code fails the connection at a violation before our close
+    // (fuzz seed 1108351 under ASan: the peer took one for an answer and closed TCP before
+    // the client's own FIN arrived); the client must then close TCP itself, below.
     end('fin');
   } else if (conn.closeFrame) {
     // The client failed the connection: it must close TCP itself.
@@ -78,14 +77,6 @@ export async function playCase(c: FuzzCase, conn: RawConnection, result: PeerRes
   end('fin');
   await conn.until(() => !conn.tcpOpen, 3000);
   return result;
-}
-
-/** Whether a client's close code can answer the server's close (its code, 1000, or none).
- *  Any other code fails the connection at a violation before the server's close (fuzz seed
- *  1108351 under ASan: the client failed the connection, the peer took its close frame for
- *  an answer and closed TCP before the client's own FIN arrived). */
-function answersClose(clientCode: number | null, serverCode: number | null): boolean {
-  return clientCode === null || clientCode === 1000 || clientCode === serverCode;
 }
 
 /** Drops the connection with a TCP RST. A TLS socket is reset through the TCP socket under it

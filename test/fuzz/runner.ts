@@ -59,17 +59,15 @@ class RunnerStalls {
   /** [when it ended, how long] of every stall past REPORT_MS, oldest first. */
   private readonly stalls: Array<[number, number]> = [];
   private last = Date.now();
-  private readonly timer: NodeJS.Timeout;
 
   constructor() {
-    this.timer = setInterval(() => {
+    setInterval(() => {
       const now = Date.now();
       const stalled = now - this.last - RunnerStalls.TICK_MS;
       if (stalled > RunnerStalls.REPORT_MS) this.stalls.push([now, stalled]);
       if (this.stalls.length > 1000) this.stalls.splice(0, 500);
       this.last = now;
-    }, RunnerStalls.TICK_MS);
-    this.timer.unref();
+    }, RunnerStalls.TICK_MS).unref();
   }
 
   /** The longest stall that ended between `from` and `to` (0: none past REPORT_MS). */
@@ -159,7 +157,7 @@ class Batch {
     if (crashed) return { result: null, crashed };
     if (peerError) throw peerError;
     const reports = this.reports.get(c.seed) ?? [];
-    const failures = judge(c, { reports, conn: finalConn, timedOut, peerEndedOnAnswer: peer.endedOnAnswer === true });
+    const failures = judge(c, { reports, conn: finalConn, timedOut });
     const hang = failures.find((f) => f.category === 'hang');
     if (hang) {
       // Does the application get out of it? (WHATWG terminate(), connect() terminate(),
