@@ -127,6 +127,8 @@ function printSummary(s: FaceSummary, verbose: boolean): void {
       add('judged', r.ms);
     }
     console.log(`  mean ms: ${[...steps].map(([step, t]) => `${step} ${Math.round(t.sum / t.n)}`).join(', ')}`);
+    const stalls = s.all.map((r) => Number(/runner-stall (\d+)/.exec(r.timeline ?? '')?.[1] ?? 0));
+    console.log(`  runner stalls: longest ${Math.max(0, ...stalls)} ms; cases that saw one over 250 ms: ${stalls.filter((ms) => ms > 0).length}, over 1 s: ${stalls.filter((ms) => ms > 1000).length}`);
     const slowest = [...s.all].sort((a, b) => b.ms - a.ms).slice(0, 8);
     console.log(`  slowest: ${slowest.map((r) => `${r.seed} ${r.ms}ms [${r.labels.join(' ')}] ${r.timeline ?? ''}`).join('\n           ')}`);
   }

@@ -58,9 +58,13 @@ class RunnerStalls {
   private static readonly REPORT_MS = 250;
   /** [when it ended, how long] of every stall past REPORT_MS, oldest first. */
   private readonly stalls: Array<[number, number]> = [];
-  private last = Date.now();
+  private last = 0;
 
-  constructor() {
+  /** Starts watching (when the cases start: the certificates made before take the runner
+   *  half a second, with no case in flight). */
+  watch(): void {
+    if (this.last) return;
+    this.last = Date.now();
     setInterval(() => {
       const now = Date.now();
       const stalled = now - this.last - RunnerStalls.TICK_MS;
@@ -204,16 +208,31 @@ interface BatchRun {
   results: CaseResult[];
   /** In flight when the child died. */
   suspects: FuzzCase[];
-  /** Never started (the child had died). */
-  unstarted: FuzzCase[];
+  /** Seeds never started (the child had died). */
+  unstarted: number[];
   exit: ChildExit;
   orphanExceptions: string[];
   stderr: string;
 }
 
-async function runBatch(face: Face, cases: FuzzCase[], options: RunnerOptions): Promise<BatchRun> {
+/** The end of the queue of cases waiting to be made (one per turn of the event loop). */
+let makingTurn: Promise<unknown> = Promise.resolve();
+
+/**
+ * Makes a case just before it runs, at most one per turn of the event loop, for every face
+ * together: making a batch's 500 cases at once held the runner for 0.4-1.2 s (4.2 s seen with
+ * five faces starting batches together), and every peer in flight stalled with it (see
+ * RunnerStalls); a case takes 2 ms to make on average and up to about 110 ms.
+ */
+function makeInTurn(make: (seed: number) => FuzzCase, seed: number): Promise<FuzzCase> {
+  const made = makingTurn.then(() => new Promise<void>((resolve) => setImmediate(resolve))).then(() => make(seed));
+  makingTurn = made.catch(() => undefined);
+  return made;
+}
+
+async function runBatch(face: Face, seeds: number[], make: (seed: number) => FuzzCase, options: RunnerOptions): Promise<BatchRun> {
   const batch = new Batch(face, options);
-  const queue = [...cases];
+  const queue = [...seeds];
   const results: CaseResult[] = [];
   const suspects: FuzzCase[] = [];
   // A hung connection keeps spinning in its process and slows every case after it: the
@@ -221,14 +240,14 @@ async function runBatch(face: Face, cases: FuzzCase[], options: RunnerOptions): 
   let hung = false;
   const worker = async () => {
     while (queue.length && batch.child.alive && !hung) {
-      const c = queue.shift()!;
+      const c = await makeInTurn(make, queue.shift()!);
       const outcome = await batch.runCase(c);
       if (outcome.result) results.push(outcome.result);
       else suspects.push(c);
       if (outcome.result?.failures.some((f) => f.category === 'hang')) hung = true;
     }
   };
-  await Promise.all(Array.from({ length: Math.min(options.concurrency, cases.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(options.concurrency, seeds.length) }, worker));
   // A process with a hung connection cannot exit by itself: no need to wait for it.
   if (hung) batch.child.kill();
   const exit = await batch.child.finish(EXIT_DEADLINE_MS * options.slowdown);
@@ -254,17 +273,16 @@ function crashed(exit: ChildExit): boolean {
   return !exit.killed && (exit.signal !== null || exit.code !== 0);
 }
 
-/** Runs the cases of `seeds` on a face (made batch by batch: 50,000 do not fit in memory at
+/** Runs the cases of `seeds` on a face (each made just before it runs: 50,000 do not fit in memory at
  *  once); `onResult` gets each result as it is known. */
 export async function runCases(
   face: Face, seeds: number[], make: (seed: number) => FuzzCase, options: RunnerOptions, onResult: (r: CaseResult) => void,
 ): Promise<void> {
-  const pendingSeeds = [...seeds];
-  const pending: FuzzCase[] = [];
-  while (pending.length || pendingSeeds.length) {
-    while (pending.length < options.batchSize && pendingSeeds.length) pending.push(make(pendingSeeds.shift()!));
+  runnerStalls.watch();
+  const pending = [...seeds];
+  while (pending.length) {
     const batch = pending.splice(0, options.batchSize);
-    const run = await runBatch(face, batch, options);
+    const run = await runBatch(face, batch, make, options);
     pending.unshift(...run.unstarted);
     const hung = run.results.filter((r) => r.failures.some((f) => f.category === 'hang'));
     if (run.exit.killed && hung.length) {
@@ -277,12 +295,12 @@ export async function runCases(
       continue;
     }
     // Find the culprit: the suspects (or, if the trouble came at the end, every case) alone.
-    const suspects = run.suspects.length ? run.suspects : batch.filter((c) => !hung.some((r) => r.seed === c.seed));
+    const suspects = run.suspects.length ? run.suspects : batch.filter((seed) => !hung.some((r) => r.seed === seed)).map(make);
     const cleared = run.results.filter((r) => !suspects.some((c) => c.seed === r.seed));
     cleared.forEach(onResult);
     const alone: CaseResult[] = [];
     for (const c of suspects) {
-      const single = await runBatch(face, [c], { ...options, concurrency: 1 });
+      const single = await runBatch(face, [c.seed], () => c, { ...options, concurrency: 1 });
       const result = single.results[0] ?? { face, seed: c.seed, labels: c.labels, failures: [], ms: 0 };
       if (crashed(single.exit)) result.failures.push({ category: 'crash', detail: describeExit(single.exit, single.stderr) });
       else if (single.exit.killed && !result.failures.some((f) => f.category === 'hang')) {
