@@ -43,13 +43,25 @@ Connector::Connector(Engine& engine, ConnectRequest request, ConnectorOwner& own
       holds_(holds),
       lws_user_(lws_user),
       socket_(socket),
-      request_(std::make_unique<ConnectRequest>(std::move(request))) {}
+      handshake_(std::make_unique<Handshake>(std::move(request))) {}
 
 Connector::~Connector() = default;
 
+// After ReleaseHandshakeData the accessors answer with empties (nothing reads them then).
+namespace {
+const ConnectFailure kNoFailure;
+const HttpResponse kNoResponse;
+const std::string kNone;
+}  // namespace
+
+const ConnectFailure& Connector::failure() const { return handshake_ ? handshake_->failure : kNoFailure; }
+const HttpResponse& Connector::handshake_response() const { return handshake_ ? handshake_->response : kNoResponse; }
+const std::string& Connector::protocol() const { return handshake_ ? handshake_->protocol : kNone; }
+const std::string& Connector::extensions() const { return handshake_ ? handshake_->extensions : kNone; }
+
 const std::string& Connector::LookupName() const {
   // Through a proxy, only the proxy's name is resolved here; the proxy resolves the target.
-  return request_->proxy.host.empty() ? request_->url.host : request_->proxy.host;
+  return handshake_->request.proxy.host.empty() ? handshake_->request.url.host : handshake_->request.proxy.host;
 }
 
 template <typename Step>
@@ -62,21 +74,21 @@ void Connector::Defer(Step step) {
 }
 
 void Connector::Start() {
-  if (request_->url.tls) LoadTrust();
-  ++pending_preparations_;
-  if (!request_->url.unix_socket.empty()) {
+  if (handshake_->request.url.tls) LoadTrust();
+  ++handshake_->pending_preparations;
+  if (!handshake_->request.url.unix_socket.empty()) {
     // A unix socket: nothing to resolve (and no proxy). Connect on a later turn of the
     // loop, as after a name lookup: Start() runs inside the caller's Connect.
-    addresses_.push_back("+" + request_->url.unix_socket);  // lws's mark for a unix socket
+    handshake_->addresses.push_back("+" + handshake_->request.url.unix_socket);  // lws's mark for a unix socket
     Defer([this] { AfterPreparation(); });
     return;
   }
-  failure_.step = ConnectFailure::Step::kResolve;
+  handshake_->failure.step = ConnectFailure::Step::kResolve;
   std::string literal = AddressLiteral(LookupName());
   if (!literal.empty()) {
     // Nothing to look up: a lookup would only cost a trip through the thread pool (a
     // worker's wake-up, and its completion's wake-up of the loop) per connection.
-    addresses_.push_back(std::move(literal));
+    handshake_->addresses.push_back(std::move(literal));
     Defer([this] { AfterPreparation(); });
     return;
   }
@@ -92,7 +104,7 @@ void Connector::Start() {
   if (rc != 0) {
     delete resolve_req_;
     resolve_req_ = nullptr;
-    resolve_status_ = rc;
+    handshake_->resolve_status = rc;
     // Start() runs inside the caller's Connect: report on a later turn of the loop.
     Defer([this] { AfterPreparation(); });
     return;
@@ -101,22 +113,22 @@ void Connector::Start() {
 }
 
 void Connector::LoadTrust() {
-  const TlsProfile& tls = request_->vhost.tls;
-  trust_ = engine_.LoadedTrust(tls);
-  if (trust_) return;
+  const TlsProfile& tls = handshake_->request.vhost.tls;
+  handshake_->trust = engine_.LoadedTrust(tls);
+  if (handshake_->trust) return;
   // Made ready off the loop while the name is looked up: the loop never waits for it.
-  ++pending_preparations_;
+  ++handshake_->pending_preparations;
   holds_.Set(Hold::kTrustStore, true);
   engine_.LoadTrust(tls, [this](TrustStoreCache::Ready ready) {
     holds_.Set(Hold::kTrustStore, false);
-    trust_ = std::move(ready);
+    handshake_->trust = std::move(ready);
     AfterPreparation();
   });
 }
 
 void Connector::AfterPreparation() {
-  if (--pending_preparations_ > 0) return;  // the lookup or the trust store is still to come
-  AfterResolve(resolve_status_);
+  if (--handshake_->pending_preparations > 0) return;  // the lookup or the trust store is still to come
+  AfterResolve(handshake_->resolve_status);
 }
 
 void Connector::CancelLookup() {
@@ -140,11 +152,11 @@ void Connector::OnResolved(uv_getaddrinfo_t* req, int status, struct addrinfo* r
       } else {
         continue;
       }
-      self->addresses_.emplace_back(name);
+      self->handshake_->addresses.emplace_back(name);
     }
   }
   uv_freeaddrinfo(res);
-  self->resolve_status_ = status;
+  self->handshake_->resolve_status = status;
   self->AfterPreparation();
 }
 
@@ -154,12 +166,12 @@ void Connector::AfterResolve(int status) {
     return;
   }
   if (abandoned_) {
-    failure_.abandoned = true;
+    handshake_->failure.abandoned = true;
     owner_.OnConnectFailed(DescribeFailure());
     return;
   }
-  if (status != 0 || addresses_.empty()) {
-    SetLookupError(&failure_, status, LookupName());
+  if (status != 0 || handshake_->addresses.empty()) {
+    SetLookupError(&handshake_->failure, status, LookupName());
     owner_.OnConnectFailed(DescribeFailure());
     return;
   }
@@ -168,27 +180,27 @@ void Connector::AfterResolve(int status) {
 }
 
 void Connector::ConnectToNextAddress() {
-  const WebSocketUrl& url = request_->url;
+  const WebSocketUrl& url = handshake_->request.url;
   const std::string host_header = url.HostHeader();
   // The CONNECT target: the URL's host name as given (IPv6 literals in brackets).
   const std::string connect_target = url.host_is_ipv6 ? "[" + url.host + "]" : url.host;
-  while (next_address_ < addresses_.size()) {  // a `break` gives up with failure_
-    const std::string& address = addresses_[next_address_++];
-    failure_ = ConnectFailure();
-    failure_.step = ConnectFailure::Step::kConnect;
-    failure_.address = url.unix_socket.empty() ? address : url.unix_socket;
-    failure_.port = url.unix_socket.empty() ? (request_->proxy.host.empty() ? url.port : request_->proxy.port) : 0;
+  while (handshake_->next_address < handshake_->addresses.size()) {  // a `break` gives up with handshake_->failure
+    const std::string& address = handshake_->addresses[handshake_->next_address++];
+    handshake_->failure = ConnectFailure();
+    handshake_->failure.step = ConnectFailure::Step::kConnect;
+    handshake_->failure.address = url.unix_socket.empty() ? address : url.unix_socket;
+    handshake_->failure.port = url.unix_socket.empty() ? (handshake_->request.proxy.host.empty() ? url.port : handshake_->request.proxy.port) : 0;
     lws_client_connect_info info;
     std::memset(&info, 0, sizeof info);
     info.context = engine_.context();
     info.address = address.c_str();
-    VhostProfile profile = request_->vhost;
+    VhostProfile profile = handshake_->request.vhost;
     profile.uses_tls = url.tls;
     if (!url.tls) profile.tls = TlsProfile();  // TLS material only matters for wss
-    if (!request_->proxy.host.empty() && url.unix_socket.empty()) {
+    if (!handshake_->request.proxy.host.empty() && url.unix_socket.empty()) {
       // lws connects to the proxy (`address`) and asks it to CONNECT to info.address: the
       // target's name. Credentials go in front, as lws_set_proxy() takes them.
-      const ProxyTarget& proxy = request_->proxy;
+      const ProxyTarget& proxy = handshake_->request.proxy;
       bool v6 = address.find(':') != std::string::npos;
       profile.proxy = (v6 ? "[" + address + "]" : address) + ":" + std::to_string(proxy.port);
       if (!proxy.username.empty() || !proxy.password.empty()) {
@@ -204,8 +216,8 @@ void Connector::ConnectToNextAddress() {
     info.port = url.port;
     info.path = url.path.c_str();
     info.host = host_header.c_str();
-    info.origin = request_->origin.empty() ? nullptr : request_->origin.c_str();
-    info.protocol = request_->protocols.empty() ? nullptr : request_->protocols.c_str();
+    info.origin = handshake_->request.origin.empty() ? nullptr : handshake_->request.origin.c_str();
+    info.protocol = handshake_->request.protocols.empty() ? nullptr : handshake_->request.protocols.c_str();
     info.local_protocol_name = "netstack-websocket";
     info.alpn = "http/1.1";
     info.userdata = lws_user_;
@@ -213,27 +225,27 @@ void Connector::ConnectToNextAddress() {
     info.ssl_connection = LCCSCF_HTTP_NO_FOLLOW_REDIRECT;  // a redirect fails the handshake (RFC 6455 4.1)
     if (!profile.IsDefault()) {  // every wss:// profile has a vhost of its own (its trust store)
       std::string vhost_error;
-      info.vhost = engine_.VhostFor(profile, trust_, &vhost_error);
+      info.vhost = engine_.VhostFor(profile, handshake_->trust, &vhost_error);
       if (!info.vhost) {
         SetReason(vhost_error);
         break;
       }
     }
-    if (request_->ping_interval_s || request_->pong_timeout_s) {
+    if (handshake_->request.ping_interval_s || handshake_->request.pong_timeout_s) {
       if (!idle_policy_) {
         idle_policy_.reset(new lws_retry_bo_t{});
         // lws pings after this much silence and hangs up after the other.
-        idle_policy_->secs_since_valid_ping = request_->ping_interval_s ? request_->ping_interval_s : UINT16_MAX;
+        idle_policy_->secs_since_valid_ping = handshake_->request.ping_interval_s ? handshake_->request.ping_interval_s : UINT16_MAX;
         idle_policy_->secs_since_valid_hangup =
-            request_->pong_timeout_s ? static_cast<uint16_t>(std::min<uint32_t>(
-                                          UINT16_MAX, uint32_t{idle_policy_->secs_since_valid_ping} + request_->pong_timeout_s))
+            handshake_->request.pong_timeout_s ? static_cast<uint16_t>(std::min<uint32_t>(
+                                          UINT16_MAX, uint32_t{idle_policy_->secs_since_valid_ping} + handshake_->request.pong_timeout_s))
                                     : UINT16_MAX;
       }
       info.retry_and_idle_policy = idle_policy_.get();
     }
     if (url.tls) {
       info.ssl_connection |= LCCSCF_USE_SSL;
-      if (!request_->verify_tls) {
+      if (!handshake_->request.verify_tls) {
         info.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
                                LCCSCF_ALLOW_EXPIRED | LCCSCF_ALLOW_INSECURE;
       }
@@ -245,8 +257,8 @@ void Connector::ConnectToNextAddress() {
     if (!wsi && attempt_wsi_) {  // still to be destroyed
       // lws reports no CONNECTION_ERROR for a failure inside the call (e.g. a unix socket
       // file that is not there): ask the wsi why, while it still exists.
-      int error = failure_.code.empty() ? lws_netstack_connect_errno(attempt_wsi_) : 0;
-      if (error != 0) SetSystemError(&failure_, error, "connect");
+      int error = handshake_->failure.code.empty() ? lws_netstack_connect_errno(attempt_wsi_) : 0;
+      if (error != 0) SetSystemError(&handshake_->failure, error, "connect");
       abandoned_sockets_.push_back(attempt_wsi_);
       holds_.Set(Hold::kAbandonedSocket, true);
     }
@@ -267,7 +279,7 @@ bool Connector::InterceptAttemptEvent(lws* wsi, int reason_value, void* in) {
   const auto reason = static_cast<lws_callback_reasons>(reason_value);
   if (in_connect_call_) attempt_wsi_ = reason == LWS_CALLBACK_WSI_DESTROY ? nullptr : wsi;
   if (reason == LWS_CALLBACK_CONNECTING) {  // before TLS starts (also inside the connect call)
-    if (request_ && !request_->servername.empty()) lws_netstack_set_servername(wsi, request_->servername.c_str());
+    if (handshake_ && !handshake_->request.servername.empty()) lws_netstack_set_servername(wsi, handshake_->request.servername.c_str());
     return true;
   }
   if (reason == LWS_CALLBACK_WSI_CREATE) {  // lws's mark of a connected socket (maybe inside the call)
@@ -296,13 +308,13 @@ bool Connector::InterceptAttemptEvent(lws* wsi, int reason_value, void* in) {
 int Connector::AppendHeaders(lws* wsi, void* in, size_t len) {
   auto** cursor = static_cast<unsigned char**>(in);
   unsigned char* end = *cursor + len;
-  if (!request_) return 0;  // only during the handshake, when it is there
-  for (const auto& header : request_->headers) {
+  if (!handshake_) return 0;  // only during the handshake, when it is there
+  for (const auto& header : handshake_->request.headers) {
     std::string name = header.first + ":";
     if (lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char*>(name.c_str()),
                                     reinterpret_cast<const unsigned char*>(header.second.data()),
                                     static_cast<int>(header.second.size()), cursor, end)) {
-      filter_error_ = "the handshake headers do not fit in the request buffer";
+      handshake_->filter_error = "the handshake headers do not fit in the request buffer";
       return -1;
     }
   }
@@ -310,22 +322,24 @@ int Connector::AppendHeaders(lws* wsi, void* in, size_t len) {
 }
 
 void Connector::OnSocketConnected() {
-  if (!request_) return;
+  if (!handshake_) return;
   // Through a proxy, its CONNECT exchange comes first; its failures have texts of their own.
-  failure_.step = request_->url.tls ? ConnectFailure::Step::kTls : ConnectFailure::Step::kHandshake;
+  handshake_->failure.step = handshake_->request.url.tls ? ConnectFailure::Step::kTls : ConnectFailure::Step::kHandshake;
 }
 
 int Connector::CheckResponse(lws* wsi) {
+  if (!handshake_) return -1;  // only during the handshake, when it is there
   // The response headers are still parsed here (gone once established).
-  failure_.step = ConnectFailure::Step::kHandshake;
+  handshake_->failure.step = ConnectFailure::Step::kHandshake;
   CaptureResponse(wsi);
-  if (!request_) return -1;  // only during the handshake, when it is there
-  filter_error_ = CheckSubprotocol();
-  if (filter_error_.empty()) filter_error_ = CheckExtensionAnswer(request_->vhost.deflate_offer, extensions_);
-  return filter_error_.empty() ? 0 : -1;  // -1: lws fails the handshake
+  handshake_->filter_error = CheckSubprotocol();
+  if (handshake_->filter_error.empty()) handshake_->filter_error = CheckExtensionAnswer(handshake_->request.vhost.deflate_offer, handshake_->extensions);
+  return handshake_->filter_error.empty() ? 0 : -1;  // -1: lws fails the handshake
 }
 
-bool Connector::CanRetry() const { return next_address_ < addresses_.size() && !abandoned_ && !proxy_refused_; }
+bool Connector::CanRetry() const {
+  return handshake_ && handshake_->next_address < handshake_->addresses.size() && !abandoned_ && !handshake_->proxy_refused;
+}
 
 void Connector::RetrySoon() {
   // Try the next address of the name (e.g. ::1 refused, then 127.0.0.1).
@@ -340,12 +354,7 @@ void Connector::RetrySoon() {
   });
 }
 
-void Connector::ReleaseHandshakeData() {
-  HttpResponse().headers.swap(response_.headers);
-  std::string().swap(response_.body);
-  request_.reset();
-  std::vector<std::string>().swap(addresses_);
-}
+void Connector::ReleaseHandshakeData() { handshake_.reset(); }
 
 void Connector::StartHandshakeTimer() {
   handshake_timer_ = new uv_timer_t;
@@ -356,12 +365,12 @@ void Connector::StartHandshakeTimer() {
       handshake_timer_,
       [](uv_timer_t* timer) {
         auto* self = static_cast<Connector*>(timer->data);
-        if (!self->owner_.StillConnecting()) {
+        if (!self->owner_.StillConnecting() || !self->handshake_) {
           self->StopHandshakeTimer();  // fired once, for nothing: it must still release its hold
           return;
         }
-        SetTimedOut(&self->failure_, self->HandshakeTimeoutMs());
-        self->next_address_ = self->addresses_.size();  // no other address either
+        SetTimedOut(&self->handshake_->failure, self->HandshakeTimeoutMs());
+        self->handshake_->next_address = self->handshake_->addresses.size();  // no other address either
         self->owner_.OnHandshakeTimeout(self->DescribeFailure());
       },
       HandshakeTimeoutMs(), 0);
@@ -382,15 +391,15 @@ void Connector::StopHandshakeTimer() {
 }
 
 void Connector::CaptureResponse(lws* wsi) {
-  if (have_response_) return;
-  if (!ReadHandshakeResponse(wsi, &response_)) return;
-  have_response_ = true;
-  extensions_.clear();
-  for (const auto& header : response_.headers) {
-    if (header.first == "sec-websocket-protocol") protocol_ = header.second;
+  if (!handshake_ || handshake_->have_response) return;
+  if (!ReadHandshakeResponse(wsi, &handshake_->response)) return;
+  handshake_->have_response = true;
+  handshake_->extensions.clear();
+  for (const auto& header : handshake_->response.headers) {
+    if (header.first == "sec-websocket-protocol") handshake_->protocol = header.second;
     // Several header lines make one list (RFC 7230 3.2.2); CheckExtensionAnswer judges it.
     if (header.first == "sec-websocket-extensions") {
-      extensions_ += (extensions_.empty() ? "" : ", ") + header.second;
+      handshake_->extensions += (handshake_->extensions.empty() ? "" : ", ") + header.second;
     }
   }
 }
@@ -398,22 +407,22 @@ void Connector::CaptureResponse(lws* wsi) {
 // "" if the server's choice of subprotocol is acceptable, else why not. Like ws, undici
 // and browsers: when some were offered, exactly one of them must be chosen.
 std::string Connector::CheckSubprotocol() const {
-  if (request_->protocols.empty()) {
-    return protocol_.empty() ? std::string() : "the server chose subprotocol '" + protocol_ + "', none was offered";
+  if (handshake_->request.protocols.empty()) {
+    return handshake_->protocol.empty() ? std::string() : "the server chose subprotocol '" + handshake_->protocol + "', none was offered";
   }
-  if (protocol_.empty()) return "the server chose none of the offered subprotocols (" + request_->protocols + ")";
+  if (handshake_->protocol.empty()) return "the server chose none of the offered subprotocols (" + handshake_->request.protocols + ")";
   size_t start = 0;
-  while (start <= request_->protocols.size()) {
-    size_t end = request_->protocols.find(", ", start);
-    if (end == std::string::npos) end = request_->protocols.size();
-    if (request_->protocols.compare(start, end - start, protocol_) == 0) return std::string();
+  while (start <= handshake_->request.protocols.size()) {
+    size_t end = handshake_->request.protocols.find(", ", start);
+    if (end == std::string::npos) end = handshake_->request.protocols.size();
+    if (handshake_->request.protocols.compare(start, end - start, handshake_->protocol) == 0) return std::string();
     start = end + 2;
   }
-  return "the server chose subprotocol '" + protocol_ + "', which was not offered (" + request_->protocols + ")";
+  return "the server chose subprotocol '" + handshake_->protocol + "', which was not offered (" + handshake_->request.protocols + ")";
 }
 
 uint32_t Connector::HandshakeTimeoutMs() const {
-  return request_ && request_->handshake_timeout_ms ? request_->handshake_timeout_ms : kDefaultHandshakeTimeoutMs;
+  return handshake_ && handshake_->request.handshake_timeout_ms ? handshake_->request.handshake_timeout_ms : kDefaultHandshakeTimeoutMs;
 }
 
 }  // namespace netstack

@@ -96,14 +96,17 @@ class Connector {
   // "cannot connect to ws://host:port: why"; also completes failure()'s description.
   std::string DescribeFailure();
   // Why the connection could not be opened (complete once DescribeFailure() was called).
-  const ConnectFailure& failure() const { return failure_; }
+  // The accessors below read the handshake's data: until ReleaseHandshakeData (then empty).
+  const ConnectFailure& failure() const;
   // The server's HTTP answer, when one was read (also of a refused handshake).
-  const HttpResponse* response() const { return have_response_ ? &response_ : nullptr; }
-  const HttpResponse& handshake_response() const { return response_; }  // empty if none was read
-  const std::string& protocol() const { return protocol_; }      // the chosen subprotocol
-  const std::string& extensions() const { return extensions_; }  // the negotiated extensions
-  // false: pings are reported, not answered (only until ReleaseHandshakeData).
-  bool auto_pong() const { return request_->auto_pong; }
+  const HttpResponse* response() const {
+    return handshake_ && handshake_->have_response ? &handshake_->response : nullptr;
+  }
+  const HttpResponse& handshake_response() const;  // empty if none was read
+  const std::string& protocol() const;    // the chosen subprotocol
+  const std::string& extensions() const;  // the negotiated extensions
+  // false: pings are reported, not answered.
+  bool auto_pong() const { return !handshake_ || handshake_->request.auto_pong; }
 
  private:
   static void OnResolved(uv_getaddrinfo_t* req, int status, struct addrinfo* res);
@@ -123,38 +126,44 @@ class Connector {
   uint32_t HandshakeTimeoutMs() const;
   const std::string& LookupName() const;
 
+  // Everything only the opening handshake reads (and a retry on the next address): one
+  // block, freed once open, as an open connection may idle for hours, thousands of them
+  // (it was about 450 bytes of every connection's memory).
+  struct Handshake {
+    explicit Handshake(ConnectRequest r) : request(std::move(r)) {}
+    ConnectRequest request;
+    std::vector<std::string> addresses;
+    size_t next_address = 0;
+    int resolve_status = 0;
+    TrustStoreCache::Ready trust;  // wss: the trusted certificates, until the vhost has them
+    ConnectFailure failure;        // the step reached, and the last attempt's cause
+    std::string filter_error;      // why we refused the server's handshake response
+    bool proxy_refused = false;    // the proxy answered CONNECT with something other than 200
+    bool certificate_refused = false;  // failure holds the certificate check's verdict
+    bool have_response = false;
+    int pending_preparations = 0;  // the name lookup and the trust store still to come back
+    HttpResponse response;
+    std::string protocol;
+    std::string extensions;
+  };
+
   Engine& engine_;
   ConnectorOwner& owner_;
   LoopHolds& holds_;
   void* const lws_user_;
   lws** const socket_;
-  // Only the handshake (and a retry on the next address) reads it: freed once open, as an
-  // open connection may idle for hours, thousands of them.
-  std::unique_ptr<ConnectRequest> request_;
+  std::unique_ptr<Handshake> handshake_;       // null once open
   std::unique_ptr<lws_retry_bo> idle_policy_;  // keepalive; lws keeps a pointer to it
 
   uv_getaddrinfo_t* resolve_req_ = nullptr;  // owned; freed in OnResolved
-  std::vector<std::string> addresses_;
-  size_t next_address_ = 0;
-  int resolve_status_ = 0;
-  TrustStoreCache::Ready trust_;  // wss: the trusted certificates, until the vhost has them
-  ConnectFailure failure_;        // the step reached, and the last attempt's cause
-  std::string filter_error_;     // why we refused the server's handshake response
-  bool proxy_refused_ = false;   // the proxy answered CONNECT with something other than 200
-  bool certificate_refused_ = false;  // failure_ holds the certificate check's verdict
-  int pending_preparations_ = 0;  // the name lookup and the trust store still to come back
-  bool abandoned_ = false;       // Terminate(): no retry, no more waiting
-  HttpResponse response_;
-  bool have_response_ = false;
-  std::string protocol_;
-  std::string extensions_;
-  uv_timer_t* handshake_timer_ = nullptr;  // owned; freed in its close callback
+  bool abandoned_ = false;                   // Terminate(): no retry, no more waiting
   bool timer_closing_ = false;
+  uv_timer_t* handshake_timer_ = nullptr;  // owned; freed in its close callback
 
   // lws may report an attempt's failure inside lws_client_connect_via_info.
   bool in_connect_call_ = false;
-  lws* attempt_wsi_ = nullptr;             // the wsi lws made inside that call, if it reported one
-  std::vector<lws*> abandoned_sockets_;    // failed inside the call; their WSI_DESTROY is due
+  lws* attempt_wsi_ = nullptr;           // the wsi lws made inside that call, if it reported one
+  std::vector<lws*> abandoned_sockets_;  // failed inside the call; their WSI_DESTROY is due (maybe after open)
 };
 
 }  // namespace netstack

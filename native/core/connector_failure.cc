@@ -56,49 +56,50 @@ bool ClosedBeforeAnswer(const std::string& text) {
 }  // namespace
 
 void Connector::NoteCertificateRefused(x509_store_ctx_st* ctx) {
-  if (!request_ || certificate_refused_ || X509_STORE_CTX_get_error(ctx) == X509_V_OK) return;
-  certificate_refused_ = true;
-  SetCertificateError(&failure_, ctx, request_->servername.empty() ? request_->url.host : request_->servername);
+  if (!handshake_ || handshake_->certificate_refused || X509_STORE_CTX_get_error(ctx) == X509_V_OK) return;
+  handshake_->certificate_refused = true;
+  SetCertificateError(&handshake_->failure, ctx, handshake_->request.servername.empty() ? handshake_->request.url.host : handshake_->request.servername);
 }
 
 void Connector::SetReason(std::string reason) {
-  failure_.code.clear();
-  failure_.error_number = 0;
-  failure_.syscall.clear();
-  failure_.reason = std::move(reason);
+  handshake_->failure.code.clear();
+  handshake_->failure.error_number = 0;
+  handshake_->failure.syscall.clear();
+  handshake_->failure.reason = std::move(reason);
 }
 
 void Connector::NoteConnectionError(lws* wsi, const void* in) {
   using Step = ConnectFailure::Step;
+  if (!handshake_) return;  // only before open, when it is there
   CaptureResponse(wsi);  // a refused handshake (e.g. 401) still has its headers here
   const std::string text = LwsErrorText(in);
   if (abandoned_) {
-    failure_.abandoned = true;
-  } else if (!filter_error_.empty()) {
-    failure_.step = Step::kHandshake;
-    SetReason(filter_error_);
+    handshake_->failure.abandoned = true;
+  } else if (!handshake_->filter_error.empty()) {
+    handshake_->failure.step = Step::kHandshake;
+    SetReason(handshake_->filter_error);
   } else if (DescribeProxyFailure(text)) {
-    // the proxy's answer, said in failure_.reason
-  } else if (have_response_ && response_.status != 0 && response_.status != 101) {
-    failure_.step = Step::kHandshake;
-    SetReason("the server answered the handshake with HTTP " + std::to_string(response_.status) +
+    // the proxy's answer, said in handshake_->failure.reason
+  } else if (handshake_->have_response && handshake_->response.status != 0 && handshake_->response.status != 101) {
+    handshake_->failure.step = Step::kHandshake;
+    SetReason("the server answered the handshake with HTTP " + std::to_string(handshake_->response.status) +
               " instead of 101 Switching Protocols" +
               (text == "problems parsing header" ? " (and its headers could not be parsed: over 4 KiB?)" : ""));
   } else if (text.rfind("Timed out waiting", 0) == 0) {
-    SetTimedOut(&failure_, Engine::kLwsStepTimeoutSeconds * 1000);  // lws's own limit of a step
-  } else if (failure_.step == Step::kConnect) {
+    SetTimedOut(&handshake_->failure, Engine::kLwsStepTimeoutSeconds * 1000);  // lws's own limit of a step
+  } else if (handshake_->failure.step == Step::kConnect) {
     int error = lws_netstack_connect_errno(wsi);
     if (error == 0) error = PendingSocketError(wsi);
     if (error != 0) {
-      SetSystemError(&failure_, error, "connect");
-      if (failure_.code == "ETIMEDOUT") SetTimedOut(&failure_, Engine::kLwsStepTimeoutSeconds * 1000);
+      SetSystemError(&handshake_->failure, error, "connect");
+      if (handshake_->failure.code == "ETIMEDOUT") SetTimedOut(&handshake_->failure, Engine::kLwsStepTimeoutSeconds * 1000);
     } else {
       SetReason(text);
     }
-  } else if (failure_.step == Step::kTls) {
-    if (!certificate_refused_) SetTlsError(&failure_, text);
-  } else if (failure_.step == Step::kHandshake && ClosedBeforeAnswer(text)) {
-    SetClosedByServer(&failure_);
+  } else if (handshake_->failure.step == Step::kTls) {
+    if (!handshake_->certificate_refused) SetTlsError(&handshake_->failure, text);
+  } else if (handshake_->failure.step == Step::kHandshake && ClosedBeforeAnswer(text)) {
+    SetClosedByServer(&handshake_->failure);
   } else if (text == "problems parsing header") {
     SetReason("the server's answer to the handshake could not be parsed (not HTTP, or headers over 4 KiB)");
   } else {
@@ -107,47 +108,44 @@ void Connector::NoteConnectionError(lws* wsi, const void* in) {
 }
 
 std::string Connector::DescribeFailure() {
-  if (!request_) {  // only before open, when it is there
-    failure_.description = "the connection failed";
-    return failure_.description;
-  }
-  failure_.description.clear();
-  const std::string& socket_path = request_->url.unix_socket;
-  if (!socket_path.empty() && !failure_.abandoned && failure_.timeout_ms == 0 &&
-      failure_.step == ConnectFailure::Step::kConnect && failure_.code != "ENOENT") {
+  if (!handshake_) return "the connection failed";  // only before open, when it is there
+  handshake_->failure.description.clear();
+  const std::string& socket_path = handshake_->request.url.unix_socket;
+  if (!socket_path.empty() && !handshake_->failure.abandoned && handshake_->failure.timeout_ms == 0 &&
+      handshake_->failure.step == ConnectFailure::Step::kConnect && handshake_->failure.code != "ENOENT") {
     // connect() says "refused" for any file that is no socket: say what it is.
     struct stat info;
     if (stat(socket_path.c_str(), &info) == 0 && !S_ISSOCK(info.st_mode)) {
-      failure_.description = socket_path + " is not a socket" + (failure_.code.empty() ? "" : " (" + failure_.code + ")");
+      handshake_->failure.description = socket_path + " is not a socket" + (handshake_->failure.code.empty() ? "" : " (" + handshake_->failure.code + ")");
     }
   }
-  if (failure_.description.empty() && !socket_path.empty() && failure_.code.empty() && failure_.reason.empty()) {
-    failure_.description = "nothing accepts connections on " + socket_path;
+  if (handshake_->failure.description.empty() && !socket_path.empty() && handshake_->failure.code.empty() && handshake_->failure.reason.empty()) {
+    handshake_->failure.description = "nothing accepts connections on " + socket_path;
   }
-  if (failure_.description.empty()) failure_.description = DescribeConnectFailure(failure_);
-  if (!request_->proxy.host.empty() && socket_path.empty() && !proxy_refused_ && !failure_.abandoned) {
-    failure_.description += " (through the proxy " + request_->proxy.host + ":" + std::to_string(request_->proxy.port) + ")";
+  if (handshake_->failure.description.empty()) handshake_->failure.description = DescribeConnectFailure(handshake_->failure);
+  if (!handshake_->request.proxy.host.empty() && socket_path.empty() && !handshake_->proxy_refused && !handshake_->failure.abandoned) {
+    handshake_->failure.description += " (through the proxy " + handshake_->request.proxy.host + ":" + std::to_string(handshake_->request.proxy.port) + ")";
   }
-  return "cannot connect to " + request_->url.Describe() + ": " + failure_.description;
+  return "cannot connect to " + handshake_->request.url.Describe() + ": " + handshake_->failure.description;
 }
 
 // lws's terse texts for a failed CONNECT, made clear; false if `text` is none of them. A
 // refusal (e.g. 407) is kept as the response's status and is final: the proxy's other
 // addresses would answer the same.
 bool Connector::DescribeProxyFailure(const std::string& text) {
-  if (!request_ || request_->proxy.host.empty() || !request_->url.unix_socket.empty()) return false;
-  const std::string proxy = "the proxy " + request_->proxy.host + ":" + std::to_string(request_->proxy.port);
+  if (!handshake_ || handshake_->request.proxy.host.empty() || !handshake_->request.url.unix_socket.empty()) return false;
+  const std::string proxy = "the proxy " + handshake_->request.proxy.host + ":" + std::to_string(handshake_->request.proxy.port);
   static const char kRefused[] = "http_proxy -> ";  // lws: the status of a CONNECT answer other than 200
   if (text.rfind(kRefused, 0) == 0) {
     int status = std::atoi(text.c_str() + sizeof kRefused - 1);
-    proxy_refused_ = true;
-    if (!have_response_) {
-      have_response_ = true;
-      response_.status = status;
+    handshake_->proxy_refused = true;
+    if (!handshake_->have_response) {
+      handshake_->have_response = true;
+      handshake_->response.status = status;
     }
     std::string why = proxy + " refused the tunnel: it answered CONNECT with HTTP " + std::to_string(status);
     if (status == 407) {
-      why += request_->proxy.username.empty() && request_->proxy.password.empty()
+      why += handshake_->request.proxy.username.empty() && handshake_->request.proxy.password.empty()
                  ? " Proxy Authentication Required (give the proxy's user name and password)"
                  : " Proxy Authentication Required (it did not accept the user name and password)";
     }
@@ -159,7 +157,7 @@ bool Connector::DescribeProxyFailure(const std::string& text) {
   } else {
     return false;
   }
-  failure_.step = ConnectFailure::Step::kConnect;
+  handshake_->failure.step = ConnectFailure::Step::kConnect;
   return true;
 }
 
