@@ -144,6 +144,15 @@ void Connection::AbortForShutdown() {
   ReleaseIfDone();
 }
 
+size_t Connection::ReleaseIdleBuffers() {
+  if (received_lately_) {
+    received_lately_ = false;
+    return 0;
+  }
+  if (state_ != State::kOpen || !wsi_) return 0;
+  return lws_netstack_release_idle_buffers(wsi_) + assembler_.ReleaseIdleMemory();
+}
+
 void Connection::PauseReceiving() {
   if (ended_ || close_.requested || close_.peer_closed || state_ == State::kClosing || state_ == State::kClosed) {
     return;
@@ -238,6 +247,7 @@ int Connection::HandleLwsEvent(lws* wsi, int reason_value, void* in, size_t len)
       return 0;
 
     case LWS_CALLBACK_CLIENT_RECEIVE:
+      received_lately_ = true;
       return Receive(wsi, static_cast<const uint8_t*>(in), len);
 
     case LWS_CALLBACK_CLIENT_RECEIVE_PONG:

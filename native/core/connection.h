@@ -79,6 +79,11 @@ class Connection : private ConnectorOwner, private OutboxEvents {
   // end of the loop turn, between two reads (ReceiveGate). A closing connection always
   // reads (its closing handshake needs the peer's close frame): Close() resumes, and a
   // pause asked for afterwards is ignored.
+  // The engine's IdleSweep tick: when nothing arrived since the previous tick, the receive
+  // buffers (lws's frame buffer, permessage-deflate's, the reassembly buffer) are freed;
+  // they are made again by the next frame.
+  // Returns the bytes freed.
+  size_t ReleaseIdleBuffers();
   void PauseReceiving();
   void ResumeReceiving();
   bool receiving_paused() const { return receive_.paused(); }
@@ -134,6 +139,7 @@ class Connection : private ConnectorOwner, private OutboxEvents {
   lws* wsi_ = nullptr;  // the current attempt's socket (Hold::kSocket while set)
   LoopHolds holds_;
   bool ended_ = false;  // the sink got its last call (OnFinished or OnEngineShutdown)
+  bool received_lately_ = false;  // input since the last IdleSweep tick
   ClosingHandshake close_;
   MessageAssembler assembler_;
   ReceiveGate receive_;

@@ -99,6 +99,7 @@ Engine::~Engine() {
   // never started one (lws then frees what it can).
   connections_.clear();
   turn_batcher_.reset();
+  idle_sweep_.reset();
   if (context_) lws_context_destroy(context_);
   --g_live_engines;
 }
@@ -142,6 +143,13 @@ bool Engine::Init() {
   if (!context_) return false;
 
   turn_batcher_ = std::make_unique<TurnBatcher>(loop_);
+  // A connection is quiet after a whole tick without input: it frees its buffers between
+  // 5 and 10 s after its last message.
+  idle_sweep_ = std::make_unique<IdleSweep>(loop_, kIdleSweepIntervalMs, [this] {
+    size_t freed = 0;
+    for (auto& entry : connections_) freed += entry.first->ReleaseIdleBuffers();
+    return freed;
+  });
 
   if (config_.unref_idle_handles) {
     // lws puts its own ref'd handles (idle, timer, event pipe) on the loop; they
@@ -317,6 +325,7 @@ void Engine::Shutdown(std::function<void()> done) {
   for (auto& entry : connections_) live.push_back(entry.first);
   for (Connection* connection : live) connection->AbortForShutdown();
   turn_batcher_.reset();  // every connection dropped its batch above
+  idle_sweep_.reset();
   lingering_.CloseAll();
 
   // lws's destroy on a foreign loop is two-phase: it finishes by itself once its

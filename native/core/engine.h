@@ -16,6 +16,7 @@
 #include "socket_linger.h"
 #include "trust_store.h"
 #include "spare_buffer.h"
+#include "idle_sweep.h"
 #include "turn_batcher.h"
 
 struct lws;
@@ -44,6 +45,8 @@ class Engine {
  public:
   // lws's own limit for each step of getting connected (its context's timeout_secs).
   static constexpr uint32_t kLwsStepTimeoutSeconds = 20;
+  // How often quiet connections are asked to free their receive buffers (IdleSweep).
+  static constexpr uint64_t kIdleSweepIntervalMs = 5000;
 
   // nullptr if lws could not create its context.
   static std::unique_ptr<Engine> Create(uv_loop_t* loop, EngineConfig config);
@@ -120,6 +123,7 @@ class Engine {
   std::function<void()> shutdown_done_;
   uv_idle_t* shutdown_check_ = nullptr;  // turns the loop until lws has finished destroying
   std::unique_ptr<TurnBatcher> turn_batcher_;
+  std::unique_ptr<IdleSweep> idle_sweep_;  // frees the receive buffers of quiet connections
   LingeringSockets lingering_;  // the shutdown waits until none is left
   // Random bytes for masking keys, taken from lws's generator 1 KiB at a time.
   uint8_t mask_pool_[1024];

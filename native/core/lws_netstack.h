@@ -43,5 +43,8 @@ void lws_netstack_set_auto_pong(struct lws* wsi, int on);
 // patches/lws/0082: the bytes read past the response headers and not yet consumed (a refused
 // handshake's body, as far as it came with the headers); *data points into lws's buffer.
 size_t lws_netstack_pending_input(struct lws* wsi, const uint8_t** data);
+// patches/lws/0109: frees the frame buffer and permessage-deflate's output buffers of a
+// connection between frames (they are made again by the next frame); the bytes freed.
+size_t lws_netstack_release_idle_buffers(struct lws* wsi);
 
 }  // extern "C"

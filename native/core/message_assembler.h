@@ -46,6 +46,14 @@ class MessageAssembler {
 
   // The sink's room (ReserveMessage) is never touched again: the sink is going away.
   void ForgetSinkRoom() { room_ = nullptr; }
+  // Between messages: the reassembly buffer's memory is given back (the connection went
+  // quiet); the bytes freed.
+  size_t ReleaseIdleMemory() {
+    if (in_message_ || room_) return 0;
+    const size_t freed = message_.capacity();
+    std::vector<uint8_t>().swap(message_);
+    return freed;
+  }
 
  private:
   Result TooLarge();
