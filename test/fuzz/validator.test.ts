@@ -1,6 +1,7 @@
 // The fuzz suite's reference validator and case generator, checked on hand-made streams whose
 // verdicts the conformance suite already fixes (test/conformance): if the model drifts, the
 // fuzz verdicts would too.
+import zlib from 'node:zlib';
 import { describe, expect, test } from 'vitest';
 import { closePayload, deflatePayload, encodeFrame, frame, Op, type NegotiatedDeflate } from '../conformance/raw-server';
 import { expectationFor } from './expectation';
@@ -143,6 +144,15 @@ describe('the reference validator', () => {
     const first = Buffer.from('000300fcff616263', 'hex');
     const second = Buffer.from('000200fdff6869', 'hex');
     expect(summary(cat(frame.binary(first, { rsv: 4 }), frame.text(second, { rsv: 4 })), takeover)).toEqual(['message(binary abc)', 'unknown']);
+  });
+
+  test('DEFLATE data after a BFINAL block in the first frame of a message may fail (1007) before the next frame (fuzz seed 2109057)', () => {
+    // The (mutated) first frame's stream ends with BFINAL and more bytes follow in the same
+    // frame; a client inflating as frames arrive refuses them before it reads the next frame
+    // (here a reserved opcode, 1002).
+    const ended = Buffer.concat([zlib.deflateRawSync(Buffer.from('abc')), Buffer.from('junk')]);
+    const events = summary(cat(frame.binary(ended, { rsv: 4, fin: false }), encodeFrame({ opcode: 4, payload: Buffer.alloc(1) })), withDeflate);
+    expect(events).toEqual(['may-fail(1007)', 'fail(1002/1007)']);
   });
 
   test('a trigger message asks the client to close: the model stops there', () => {

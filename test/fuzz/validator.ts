@@ -341,6 +341,9 @@ class StreamModel {
     const prefix = Buffer.concat([...message.parts, part]);
     const result = inflate(prefix, this.windowBits(), this.inflaterHistory(), this.ctx.maxPayload, false);
     if (result.status === 'data-error') this.mayFail(Close.INVALID_DATA, 'invalid DEFLATE data');
+    // Bytes after a block with BFINAL in the same message: the client's inflater is at the
+    // end of its stream and may refuse them as soon as they arrive (fuzz seed 2109057).
+    else if (result.status === 'ok' && result.ended) this.mayFail(Close.INVALID_DATA, 'DEFLATE data after the end of the stream');
     else if (result.status === 'too-big') {
       this.mayFail(Close.TOO_BIG, `a compressed message inflating to more than ${this.ctx.maxPayload} bytes`);
       if (!message.isBinary) this.mayFail(Close.INVALID_DATA, 'invalid UTF-8 within the size limit of a compressed text message');
