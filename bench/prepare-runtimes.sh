@@ -61,11 +61,13 @@ runtimes_install() {
     '  "description": "netstack-websocket bench/: the runtimes whose built-in WebSocket it compares (bench/prepare-runtimes.sh)",' \
     "  \"dependencies\": { \"@oven/bun-linux-x64\": \"$bun_version\", \"@deno/linux-x64-glibc\": \"$deno_version\" }" \
     '}' >"$runtimes_dir/package.json"
-  # Twice: a registry request failing once (seen: SELF_SIGNED_CERT_IN_CHAIN from a proxy,
-  # then fine a minute later) should not leave both runtimes out of a long run.
+  # Twice: a registry request failing once should not leave both runtimes out of a long run.
   local attempt
   for attempt in 1 2; do
-    npm install --prefix "$runtimes_dir" --no-package-lock --no-audit --no-fund --loglevel=error </dev/null >&2 && return 0
+    # With the user's NODE_EXTRA_CA_CERTS, not the bench's own authority (prepare.sh), which
+    # made a registry behind a TLS-inspecting proxy fail with SELF_SIGNED_CERT_IN_CHAIN.
+    NODE_EXTRA_CA_CERTS="${user_extra_ca_certs:-}" npm install --prefix "$runtimes_dir" --no-package-lock \
+      --no-audit --no-fund --loglevel=error </dev/null >&2 && return 0
     [ "$attempt" = 1 ] && { log "npm install of the runtimes failed; trying once more in 10 s"; sleep 10; }
   done
   log "warning: npm install of the runtimes failed"

@@ -75,4 +75,6 @@ hard="$(ulimit -Hn)"
 if [ "$hard" = unlimited ] || [ "$hard" -gt 65536 ]; then hard=65536; fi
 if [ "$(ulimit -n)" != unlimited ] && [ "$(ulimit -n)" -lt "$hard" ]; then ulimit -n "$hard" || true; fi
 
+# What the user trusts (e.g. a proxy's authority) still counts for npm (prepare-runtimes.sh).
+user_extra_ca_certs="${NODE_EXTRA_CA_CERTS:-}"
 export NODE_EXTRA_CA_CERTS="$ca"
