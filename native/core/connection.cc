@@ -361,7 +361,7 @@ void Connection::OnClosed(lws* wsi) {
   // lws closes the socket after this: it lingers instead, so that the peer gets our FIN
   // after what we sent last, not a reset (LingeringSockets).
   const lws_sockfd_type fd = lws_get_socket_fd(wsi);
-  if (fd != LWS_SOCK_INVALID && !engine_.shutting_down()) engine_.lingering_sockets().Adopt(fd);
+  if (fd != LWS_SOCK_INVALID && !engine_.shutting_down()) engine_.lingering_sockets().Adopt(fd, close_.peer_closed);
   receive_.Detach();
   const int lws_close_code = lws_netstack_close_code(wsi);
   if (close_.NoteClosedWith(lws_close_code) && sink_) {

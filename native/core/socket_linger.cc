@@ -15,6 +15,29 @@ namespace {
 
 std::atomic<size_t> g_lingering{0};
 
+enum class UnreadInput { kNoneWaiting, kPeerClosed, kMayFollow };
+
+// Reads and drops what waits on `fd` (at most 256 KiB): kPeerClosed when the peer's FIN
+// (or a failure) ends it, kNoneWaiting when nothing waited, kMayFollow when something
+// did and more may follow.
+UnreadInput DropUnreadInput(uv_os_sock_t fd) {
+#ifdef _WIN32
+  (void)fd;
+  return UnreadInput::kPeerClosed;
+#else
+  char dropped[16 * 1024];
+  for (int reads = 0; reads < 16; ++reads) {
+    const ssize_t n = recv(fd, dropped, sizeof dropped, MSG_DONTWAIT);
+    if (n > 0 || (n < 0 && errno == EINTR)) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      return reads == 0 ? UnreadInput::kNoneWaiting : UnreadInput::kMayFollow;
+    }
+    return UnreadInput::kPeerClosed;
+  }
+  return UnreadInput::kMayFollow;
+#endif
+}
+
 }  // namespace
 
 // Owns itself: freed once both of its handles have closed.
@@ -53,19 +76,7 @@ struct LingeringSockets::Socket {
 
   // Reads and drops what arrived. False once the peer has closed too (or the socket
   // failed); true while it may send more (a peer that floods: the timer ends it).
-  bool Drain() {
-#ifdef _WIN32
-    return false;
-#else
-    char dropped[16 * 1024];
-    for (int reads = 0; reads < 16; ++reads) {
-      const ssize_t n = recv(fd, dropped, sizeof dropped, MSG_DONTWAIT);
-      if (n > 0 || (n < 0 && errno == EINTR)) continue;
-      return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
-    }
-    return true;
-#endif
-  }
+  bool Drain() { return DropUnreadInput(fd) != UnreadInput::kPeerClosed; }
 
   static void OnTimeout(uv_timer_t* handle) { static_cast<Socket*>(handle->data)->End(); }
 };
@@ -79,11 +90,16 @@ LingeringSockets::~LingeringSockets() {
 
 size_t LingeringSockets::LiveCount() { return g_lingering.load(); }
 
-void LingeringSockets::Adopt(uv_os_sock_t fd) {
+void LingeringSockets::Adopt(uv_os_sock_t fd, bool peer_has_finished) {
 #ifdef _WIN32
   (void)fd;
+  (void)peer_has_finished;
   (void)loop_;
 #else
+  // The peer sent its close frame, so it sends nothing more: when nothing waits unread,
+  // closing sends a FIN (no reset) and there is nothing to wait for. About ten system
+  // calls and two handles fewer per cleanly closed connection.
+  if (peer_has_finished && DropUnreadInput(fd) != UnreadInput::kMayFollow) return;
   const int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
   if (copy < 0) return;  // then lws's close is all there is
   shutdown(copy, SHUT_WR);  // our FIN, right after what was sent last

@@ -28,7 +28,9 @@ class LingeringSockets {
   LingeringSockets& operator=(const LingeringSockets&) = delete;
 
   // Keeps a duplicate of `fd` (a connection's socket, still open) and half-closes it.
-  void Adopt(uv_os_sock_t fd);
+  // peer_has_finished: the peer's close frame arrived; then the socket lingers only if
+  // input still arrives (it is read and dropped first).
+  void Adopt(uv_os_sock_t fd, bool peer_has_finished);
   // Ends every lingering socket now (their handles close on the next loop turns).
   void CloseAll();
   bool empty() const { return sockets_.empty(); }
