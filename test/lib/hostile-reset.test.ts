@@ -57,12 +57,18 @@ function startServer(tlsOptions?: tls.TlsOptions): Promise<{ server: net.Server;
         `Sec-WebSocket-Accept: ${acceptKeyFor(key)}\r\n\r\n`, 'latin1');
       const hostile = plan.after ? Buffer.concat([plan.bytes, frame.text('after the violation'), frame.ping('p')]) : plan.bytes;
       const reset = () => setTimeout(() => raw.resetAndDestroy(), plan.delayMs * TEST_SLOWDOWN);
+      // Over TLS the timer starts once the TLS layer has handed its records to the TCP
+      // socket: started at once, the reset could drop records still in the TLS socket's
+      // buffers, before the 101 reached the kernel at all.
+      const write = (data: Buffer, then?: () => void) => {
+        if (tlsOptions && then) socket.write(data, () => then());
+        else { socket.write(data); then?.(); }
+      };
       if (plan.split) {
-        socket.write(response);
-        setImmediate(() => { if (!socket.destroyed) socket.write(hostile); reset(); });
+        write(response);
+        setImmediate(() => { if (!socket.destroyed) write(hostile, reset); else reset(); });
       } else {
-        socket.write(Buffer.concat([response, hostile]));
-        reset();
+        write(Buffer.concat([response, hostile]), reset);
       }
     });
   });
@@ -139,9 +145,11 @@ const ALLOWED: Record<string, Record<string, RegExp>> = {
   },
 };
 
-// Over TLS the server's reset often overtakes the 101 inside its TLS records (on a new 2-core
-// machine 11-150 of 300 attempts opened, with the code of stop 23 too): there a few percent are
-// enough to show TLS works and the post-open path is exercised.
+// Over TLS the server's reset overtook the 101 inside its TLS records when its timer started
+// before the TLS layer had written them (11-150 of 300 attempts opened on a 2-core machine, 8
+// once under the full suite's load). The timer now starts from the write's callback: 156-297
+// of 300 opened, idle or loaded; a fifth is enough to show TLS works and the post-open path
+// is exercised.
 function expectEndsOnce(face: string, mode: string, r: { summary: Summary | null; exited: boolean; output: string }, minOpenedShare = 0.5): void {
   expect(r.exited, r.output).toBe(true);
   expect(r.summary, r.output).not.toBeNull();
@@ -149,6 +157,7 @@ function expectEndsOnce(face: string, mode: string, r: { summary: Summary | null
   const unexpected = Object.entries(summary.patterns).filter(([events]) => !ALLOWED[mode][face].test(events));
   // Enough attempts must get as far as open (else the case tests nothing: a refused TLS, say).
   const opened = Object.entries(summary.patterns).reduce((n, [events, count]) => n + (events.startsWith('open') ? count : 0), 0);
+  if (process.env.HOSTILE_RESET_SHOW_OPENED) console.log(`${face} ${mode}: ${opened} of ${summary.attempts} opened`);
   expect({ attempts: summary.attempts, hangs: summary.hangs, unexpected, live: summary.live, mostOpened: opened > ATTEMPTS * minOpenedShare }, r.output).toEqual({
     attempts: ATTEMPTS, hangs: [], unexpected: [], live: { clients: 0, connections: 0 }, mostOpened: true,
   });
@@ -163,6 +172,6 @@ describe.each(['wait', 'abort'])('a server that breaks the protocol and resets T
 describe('the same over TLS', () => {
   test.each(['whatwg', 'connect'])('%s: every attempt ends once, nothing is left, the process exits', async (face) => {
     if (!secure) return; // no openssl CLI to make certificates: the plain cases cover the rest
-    expectEndsOnce(face, 'wait', await runClient(face, 'wait', secure.url, caFile), 0.03);
+    expectEndsOnce(face, 'wait', await runClient(face, 'wait', secure.url, caFile), 0.2);
   }, 180_000);
 });
