@@ -50,7 +50,10 @@ if (tree && fs.existsSync(path.join(tree, 'debian/patches/series'))) {
     const subject = (/^(?:Subject: (?:\[PATCH\] )?|    |)(\S.*)$/m.exec(head.replace(/^(From|Author|Date|---|diff|index|\+\+\+).*$/gm, '')) ?? [])[1] ?? '';
     console.log(`  ${p}  ${subject.slice(0, 70)}`);
   }
-  check(fs.existsSync(path.join(tree, '.netstack-ready')), `the cached tree ${tree} is completely patched`);
+  // A vendored copy (deps/libwebsockets, made by `npm pack` from a complete cached tree: it
+  // names that tree in NETSTACK_TREE) counts as complete too; fetch-lws.sh prefers it.
+  check(fs.existsSync(path.join(tree, '.netstack-ready')) || fs.existsSync(path.join(tree, 'NETSTACK_TREE')),
+    `the cached tree ${tree} is completely patched`);
 } else {
   console.log("Debian's patches: the patched tree is not in the cache (run npm run build first); not listed");
 }
