@@ -439,6 +439,23 @@ describe('event handler attributes', () => {
     await waitUntil(() => objectCalled, 10000, 'open');
     expect(self).toBe(ws);
   });
+
+  test('one listener serves every handler: null then set again moves it last; each socket calls its own; a function that is also a listener runs twice', async () => {
+    const calls: string[] = [];
+    const shared = function (this: WebSocket, event: Event): void { calls.push(`${this === first ? 'first' : 'second'} ${event.type}`); };
+    const first = make(server.url);
+    const second = make(server.url);
+    first.onopen = () => calls.push('first handler, set first');
+    first.addEventListener('open', () => calls.push('first listener'));
+    first.onopen = null;
+    first.onopen = shared;  // now after the listener
+    second.onopen = shared;
+    second.addEventListener('open', shared);  // the same function as a listener too
+    await waitUntil(() => calls.length >= 4, 10000, 'both open');
+    expect(calls.filter((c) => c.startsWith('first'))).toEqual(['first listener', 'first open']);
+    expect(calls.filter((c) => c.startsWith('second'))).toEqual(['second open', 'second open']);
+    expect([first.onopen, second.onopen, second.onmessage]).toEqual([shared, shared, null]);
+  });
 });
 
 describe('errors', () => {
