@@ -40,6 +40,11 @@ function planFor(i: number): { violation: string; bytes: Buffer; after: boolean;
 function startServer(tlsOptions?: tls.TlsOptions): Promise<{ server: net.Server; url: string }> {
   const server = net.createServer((raw) => {
     raw.on('error', () => undefined);
+    // No Nagle: over TLS 1.3 the 101 follows the session tickets, which the client's kernel
+    // acknowledges late (delayed ACK); Nagle then held the 101 back, and the reset threw it
+    // away unsent, so most attempts never reached open (SIGSTOP-ing the client made it
+    // certain). A real server's last words must have left it for the test to mean anything.
+    raw.setNoDelay(true);
     const socket = tlsOptions ? new tls.TLSSocket(raw, { ...tlsOptions, isServer: true }) : raw;
     let head = '';
     let answered = false;
@@ -145,12 +150,12 @@ const ALLOWED: Record<string, Record<string, RegExp>> = {
   },
 };
 
-// Over TLS the server's reset overtook the 101 inside its TLS records when its timer started
-// before the TLS layer had written them (11-150 of 300 attempts opened on a 2-core machine, 8
-// once under the full suite's load). The timer now starts from the write's callback: 156-297
-// of 300 opened with the file alone (also beside two busy loops), 23-31 under the full suite's
-// load; a few percent are enough to show TLS works and the post-open path is exercised.
-function expectEndsOnce(face: string, mode: string, r: { summary: Summary | null; exited: boolean; output: string }, minOpenedShare = 0.5): void {
+// Most attempts must reach open, else the case tests little (a refused TLS, say). Over TLS
+// only 8-150 of 300 did once (23-31 under the full suite's load): the server's Nagle held the
+// 101 back behind the TLS 1.3 session tickets and the reset discarded it (see startServer).
+// With no Nagle, and the timer started once the TLS layer has written its records, 300 of 300
+// open, alone and beside two busy loops.
+function expectEndsOnce(face: string, mode: string, r: { summary: Summary | null; exited: boolean; output: string }): void {
   expect(r.exited, r.output).toBe(true);
   expect(r.summary, r.output).not.toBeNull();
   const summary = r.summary!;
@@ -158,7 +163,7 @@ function expectEndsOnce(face: string, mode: string, r: { summary: Summary | null
   // Enough attempts must get as far as open (else the case tests nothing: a refused TLS, say).
   const opened = Object.entries(summary.patterns).reduce((n, [events, count]) => n + (events.startsWith('open') ? count : 0), 0);
   if (process.env.HOSTILE_RESET_SHOW_OPENED) console.log(`${face} ${mode}: ${opened} of ${summary.attempts} opened`);
-  expect({ attempts: summary.attempts, hangs: summary.hangs, unexpected, live: summary.live, mostOpened: opened > ATTEMPTS * minOpenedShare }, r.output).toEqual({
+  expect({ attempts: summary.attempts, hangs: summary.hangs, unexpected, live: summary.live, mostOpened: opened > ATTEMPTS / 2 }, r.output).toEqual({
     attempts: ATTEMPTS, hangs: [], unexpected: [], live: { clients: 0, connections: 0 }, mostOpened: true,
   });
 }
@@ -172,6 +177,6 @@ describe.each(['wait', 'abort'])('a server that breaks the protocol and resets T
 describe('the same over TLS', () => {
   test.each(['whatwg', 'connect'])('%s: every attempt ends once, nothing is left, the process exits', async (face) => {
     if (!secure) return; // no openssl CLI to make certificates: the plain cases cover the rest
-    expectEndsOnce(face, 'wait', await runClient(face, 'wait', secure.url, caFile), 0.03);
+    expectEndsOnce(face, 'wait', await runClient(face, 'wait', secure.url, caFile));
   }, 180_000);
 });
