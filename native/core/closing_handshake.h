@@ -22,6 +22,7 @@ struct ClosingHandshake {
   std::string reason;
   bool sent = false;  // our close frame was handed to lws
   bool peer_closed = false;  // the peer's close frame arrived (its own, or its answer to ours)
+  bool peer_answered = false;  // it arrived after ours had gone: the peer has read ours
   uint16_t peer_code = 1005;  // 1005: the peer's close frame had no status code
   std::string peer_reason;
   uint16_t failure_code = 0;  // we (or lws) failed the connection with this code (reported once)

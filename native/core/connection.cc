@@ -258,6 +258,7 @@ int Connection::HandleLwsEvent(lws* wsi, int reason_value, void* in, size_t len)
       return OnWriteable(wsi);
 
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE: {
+      if (!close_.peer_closed) close_.peer_answered = close_.sent;
       close_.peer_closed = true;
       outbox_.StopDataFrames();
       const auto* payload = static_cast<const uint8_t*>(in);
@@ -361,7 +362,7 @@ void Connection::OnClosed(lws* wsi) {
   // lws closes the socket after this: it lingers instead, so that the peer gets our FIN
   // after what we sent last, not a reset (LingeringSockets).
   const lws_sockfd_type fd = lws_get_socket_fd(wsi);
-  if (fd != LWS_SOCK_INVALID && !engine_.shutting_down()) engine_.lingering_sockets().Adopt(fd, close_.peer_closed);
+  if (fd != LWS_SOCK_INVALID && !engine_.shutting_down()) engine_.lingering_sockets().Adopt(fd, close_.peer_answered);
   receive_.Detach();
   const int lws_close_code = lws_netstack_close_code(wsi);
   if (close_.NoteClosedWith(lws_close_code) && sink_) {

@@ -27,10 +27,10 @@ class LingeringSockets {
   LingeringSockets(const LingeringSockets&) = delete;
   LingeringSockets& operator=(const LingeringSockets&) = delete;
 
-  // Keeps a duplicate of `fd` (a connection's socket, still open) and half-closes it.
-  // peer_has_finished: the peer's close frame arrived; then the socket lingers only if
-  // input still arrives (it is read and dropped first).
-  void Adopt(uv_os_sock_t fd, bool peer_has_finished);
+  // Keeps a duplicate of `fd` (a connection's socket, still open) and half-closes it,
+  // unless the peer has closed TCP too, or answered our close frame and nothing waits
+  // (peer_answered_our_close); what waits unread is read and dropped first.
+  void Adopt(uv_os_sock_t fd, bool peer_answered_our_close);
   // Ends every lingering socket now (their handles close on the next loop turns).
   void CloseAll();
   bool empty() const { return sockets_.empty(); }
