@@ -62,18 +62,12 @@ function startServer(tlsOptions?: tls.TlsOptions): Promise<{ server: net.Server;
         `Sec-WebSocket-Accept: ${acceptKeyFor(key)}\r\n\r\n`, 'latin1');
       const hostile = plan.after ? Buffer.concat([plan.bytes, frame.text('after the violation'), frame.ping('p')]) : plan.bytes;
       const reset = () => setTimeout(() => raw.resetAndDestroy(), plan.delayMs * TEST_SLOWDOWN);
-      // Over TLS the timer starts once the TLS layer has handed its records to the TCP
-      // socket: started at once, the reset could drop records still in the TLS socket's
-      // buffers, before the 101 reached the kernel at all.
-      const write = (data: Buffer, then?: () => void) => {
-        if (tlsOptions && then) socket.write(data, () => then());
-        else { socket.write(data); then?.(); }
-      };
       if (plan.split) {
-        write(response);
-        setImmediate(() => { if (!socket.destroyed) write(hostile, reset); else reset(); });
+        socket.write(response);
+        setImmediate(() => { if (!socket.destroyed) socket.write(hostile); reset(); });
       } else {
-        write(Buffer.concat([response, hostile]), reset);
+        socket.write(Buffer.concat([response, hostile]));
+        reset();
       }
     });
   });
@@ -153,14 +147,13 @@ const ALLOWED: Record<string, Record<string, RegExp>> = {
 // Most attempts must reach open, else the case tests little (a refused TLS, say). Over TLS
 // only 8-150 of 300 did once (23-31 under the full suite's load): the server's Nagle held the
 // 101 back behind the TLS 1.3 session tickets and the reset discarded it (see startServer).
-// With no Nagle, and the timer started once the TLS layer has written its records, 300 of 300
-// open, alone and beside two busy loops.
+// With no Nagle, 300 of 300 open, alone and beside two busy loops (HOSTILE_RESET_SHOW_OPENED=1
+// prints the counts).
 function expectEndsOnce(face: string, mode: string, r: { summary: Summary | null; exited: boolean; output: string }): void {
   expect(r.exited, r.output).toBe(true);
   expect(r.summary, r.output).not.toBeNull();
   const summary = r.summary!;
   const unexpected = Object.entries(summary.patterns).filter(([events]) => !ALLOWED[mode][face].test(events));
-  // Enough attempts must get as far as open (else the case tests nothing: a refused TLS, say).
   const opened = Object.entries(summary.patterns).reduce((n, [events, count]) => n + (events.startsWith('open') ? count : 0), 0);
   if (process.env.HOSTILE_RESET_SHOW_OPENED) console.log(`${face} ${mode}: ${opened} of ${summary.attempts} opened`);
   expect({ attempts: summary.attempts, hangs: summary.hangs, unexpected, live: summary.live, mostOpened: opened > ATTEMPTS / 2 }, r.output).toEqual({
