@@ -4,7 +4,7 @@
 import type { IncomingMessage } from 'node:http';
 import { EngineSocket, loopTurn, type CloseInfo, type EngineConfig, type EngineEvents, type OpenInfo } from './engine';
 import { ConnectError, ConnectionClosedError, type HandshakeResponse, type WebSocketError } from './errors';
-import { CloseEvent, ErrorEvent, MessageEvent, type AddEventListenerOptions } from './events';
+import { CloseEvent, ErrorEvent, messageEvent, type AddEventListenerOptions, type MessageEvent } from './events';
 import { engineConfig, type PerMessageDeflateOptions, type WebSocketOptions } from './options';
 import { toArrayBuffer, toPayload, type SendData } from './payload';
 import {
@@ -214,10 +214,10 @@ export class WebSocket extends EventTarget {
     }
     close(info: CloseInfo): void { if (this.#current()) this.ws.#onClose(info); }
     pong(data: Buffer): void {
-      this.ws.dispatchEvent(new MessageEvent<Buffer>('pong', { data, origin: this.ws.#origin }));
+      this.ws.dispatchEvent(messageEvent('pong', data, this.ws.#origin));
     }
     ping(data: Buffer): void {
-      this.ws.dispatchEvent(new MessageEvent<Buffer>('ping', { data, origin: this.ws.#origin }));
+      this.ws.dispatchEvent(messageEvent('ping', data, this.ws.#origin));
     }
   };
 
@@ -617,7 +617,7 @@ export class WebSocket extends EventTarget {
     else if (this.#binaryType === 'arraybuffer') value = toArrayBuffer(data);
     else if (this.#binaryType === 'blob') value = new Blob([data]);
     else value = data;
-    this.dispatchEvent(new MessageEvent<MessageData>('message', { data: value, origin: this.#origin }));
+    this.dispatchEvent(messageEvent('message', value, this.#origin));
   }
 
   #fireError(error: WebSocketError): void {

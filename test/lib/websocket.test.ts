@@ -155,6 +155,38 @@ describe('lifecycle and event order', () => {
     expect((message.event as MessageEvent).origin).toBe(server.url);
   });
 
+  // Message events are made without the global class's (slow, WebIDL-converting)
+  // constructor, yet must look like its instances to code written for the global WebSocket.
+  test('message and close events are instances of the global classes, with their constructor, tag and attributes', async () => {
+    const ws = make(server.url);
+    ws.binaryType = 'arraybuffer';
+    const log = await opened(ws);
+    ws.send(new Uint8Array([1, 2, 3]));
+    const [message] = await log.waitFor('message');
+    const event = message.event as MessageEvent<ArrayBuffer>;
+    const globals = globalThis as { MessageEvent?: unknown; CloseEvent?: unknown };
+    for (const cls of [MessageEvent, globals.MessageEvent].filter((c) => typeof c === 'function')) {
+      expect(event).toBeInstanceOf(cls as typeof MessageEvent);
+    }
+    expect(event.constructor).toBe(MessageEvent);
+    expect(event).toBeInstanceOf(Event);
+    expect(Object.prototype.toString.call(event)).toBe('[object MessageEvent]');
+    expect([event.type, event.origin, event.lastEventId, event.source, event.target]).toEqual(['message', server.url, '', null, ws]);
+    expect(event.ports).toEqual([]);
+    expect(Object.isFrozen(event.ports)).toBe(true);
+    expect([...new Uint8Array(event.data)]).toEqual([1, 2, 3]);
+    expect([event.bubbles, event.cancelable, event.defaultPrevented]).toEqual([false, false, false]);
+    ws.close(4000, 'über');
+    const [close] = await log.waitFor('close');
+    const closeEvent = close.event as CloseEvent;
+    for (const cls of [CloseEvent, globals.CloseEvent].filter((c) => typeof c === 'function')) {
+      expect(closeEvent).toBeInstanceOf(cls as typeof CloseEvent);
+    }
+    expect(closeEvent.constructor).toBe(CloseEvent);
+    expect(Object.prototype.toString.call(closeEvent)).toBe('[object CloseEvent]');
+    expect([closeEvent.type, closeEvent.code, closeEvent.reason, closeEvent.wasClean]).toEqual(['close', 4000, 'über', true]);
+  });
+
   test('a close from the server: close event with its code and reason, clean', async () => {
     const ws = make(server.url);
     const log = await opened(ws);
