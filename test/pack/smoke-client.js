@@ -8,7 +8,8 @@
 // given with NODE_EXTRA_CA_CERTS) and from a worker_thread; optionally ("wssUntrusted") a
 // wss:// server whose certificate nobody vouches for, which must be refused; optionally
 // ("deflate") a 72 KiB text echoed with permessage-deflate through the package's WebSocket
-// class (the server must accept the offer). Prints one line
+// class (the server must accept the offer), whose message and close events must be instances
+// of this Node's global MessageEvent and CloseEvent where it has them. Prints one line
 //   SMOKE {"versions":{...},"binary":{...},"checks":{...}}
 // and exits 0 when every check passed.
 const crypto = require('node:crypto');
@@ -72,7 +73,7 @@ function deflateEcho(cwd, url) {
   const { WebSocket } = require(require.resolve(PKG, { paths: [cwd] }));
   return new Promise((resolve) => {
     const text = 'netstack-websocket permessage-deflate '.repeat(2000);
-    const got = { extensions: null, echo: false, close: null, error: null };
+    const got = { extensions: null, echo: false, close: null, error: null, events: [] };
     const timer = setTimeout(() => resolve({ ...got, error: got.error || `timed out after ${TIMEOUT_MS} ms` }), TIMEOUT_MS);
     const ws = new WebSocket(url);
     ws.onopen = () => {
@@ -81,19 +82,39 @@ function deflateEcho(cwd, url) {
     };
     ws.onmessage = (e) => {
       got.echo = e.data === text;
+      got.events.push(...eventProblems(e, 'MessageEvent', { data: text, origin: new URL(url).origin, lastEventId: '', source: null }));
       ws.close(1000);
     };
     ws.onerror = (e) => { got.error = e.message || 'error'; };
     ws.onclose = (e) => {
       got.close = e.code;
+      got.events.push(...eventProblems(e, 'CloseEvent', { code: 1000, reason: '', wasClean: true }));
       clearTimeout(timer);
       resolve(got);
     };
   });
 }
 
+/** How an event differs from an instance of this Node's global class `name` with `attributes`. */
+function eventProblems(event, name, attributes) {
+  const problems = [];
+  const Global = globalThis[name];
+  if (typeof Global === 'function') {
+    if (!(event instanceof Global)) problems.push(`not instanceof the global ${name}`);
+    // Node 20's MessageEvent says "Event": the package exports a subclass with the right tag.
+    if (event.constructor !== Global && !Object.prototype.isPrototypeOf.call(Global, event.constructor)) {
+      problems.push(`constructor is not the global ${name}`);
+    }
+  }
+  if (Object.prototype.toString.call(event) !== `[object ${name}]`) problems.push(`tag ${Object.prototype.toString.call(event)}`);
+  for (const [key, value] of Object.entries(attributes)) {
+    if (event[key] !== value) problems.push(`${name}.${key} is ${String(event[key]).slice(0, 40)}`);
+  }
+  return problems;
+}
+
 function ok(name, r) {
-  if (name === 'deflate') return /^permessage-deflate/.test(r.extensions || '') && r.echo && r.close === 1000 && !r.error;
+  if (name === 'deflate') return /^permessage-deflate/.test(r.extensions || '') && r.echo && r.close === 1000 && !r.error && r.events.length === 0;
   // Refused: no open, an error (1003, certificate verification failed), then the end.
   if (name === 'wss_untrusted') return r.open === null && /^1003 .*(certificate|cert didn't look good|X509_V_ERR)/i.test(r.error || '') && r.echoes.length === 0;
   return r.open === 101 && r.close === 1000 && r.destroy === 0 && !r.error &&
