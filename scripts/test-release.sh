@@ -9,7 +9,9 @@
 #     24 and 26 for linux-x64 (natively), linux-arm64 (qemu-user) and win32-x64 (Wine):
 #     ws:// and wss:// echo (verified against Node's trust store; a self-signed server refused,
 #     accepted with its CA), permessage-deflate, a worker_thread, a clean exit;
-#  4. the offline source build (scripts/test-offline-source-build.sh): the tarball without
+#  4. WPT's websockets/ tests (test/wpt/run.mjs) on Node 24, the active LTS: `npm test` runs them
+#     on the machine's Node, and Node 22+ have other event classes and streams than Node 20;
+#  5. the offline source build (scripts/test-offline-source-build.sh): the tarball without
 #     prebuilds/ installed in a network namespace with no network and no apt-get.
 # NETSTACK_SKIP_ARM64=1 / NETSTACK_SKIP_WIN32=1 leave out that target, NETSTACK_SKIP_MATRIX=1
 # the Node matrix.
@@ -52,10 +54,19 @@ else
   matrix_rc=${PIPESTATUS[0]}
 fi
 
+echo "== WPT websockets/ on Node 24 (npm test runs them on $(node --version))"
+wpt_log=build/wpt-node24.log
+if node24="$(bash scripts/official-node.sh 24)"; then
+  PATH="$(dirname "$node24"):$PATH" node test/wpt/run.mjs 2>&1 | tee "$wpt_log"
+  wpt_rc=${PIPESTATUS[0]}
+else
+  echo "wpt: 0 passed, 1 failed (no Node 24)" >"$wpt_log"; wpt_rc=1
+fi
+
 echo "== the tarball without prebuilds, installed offline (no network, no apt-get): a source build"
 offline_log=build/offline-source-build.log
 bash scripts/test-offline-source-build.sh 2>&1 | tee "$offline_log"
 offline_rc=${PIPESTATUS[0]}
 
-FAILED_STEPS="$failed_steps" node scripts/sum-test-logs.js release "$matrix_log" "$offline_log"
-[ "$matrix_rc" -eq 0 ] && [ "$offline_rc" -eq 0 ] && [ "$failed_steps" -eq 0 ]
+FAILED_STEPS="$failed_steps" node scripts/sum-test-logs.js release "$matrix_log" "$wpt_log" "$offline_log"
+[ "$matrix_rc" -eq 0 ] && [ "$wpt_rc" -eq 0 ] && [ "$offline_rc" -eq 0 ] && [ "$failed_steps" -eq 0 ]
