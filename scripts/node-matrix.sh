@@ -92,7 +92,7 @@ if [ "$win32" = 1 ]; then
   [ -f prebuilds/win32-x64/node.napi.node ] ||
     { log "error: no prebuilds/win32-x64 (bash scripts/prebuild.sh --platform win32)"; exit 1; }
   for m in 20 "${majors[@]}"; do
-    exe="$(bash scripts/node-win.sh "$m")"
+    exe="$(bash scripts/official-node.sh --win32 "$m")"
     printf '#!/bin/sh\nexec bash "%s" "%s" "$@"\n' "$root/scripts/wine-node.sh" "$exe" >"$tmp/node-win32-$m"
     chmod +x "$tmp/node-win32-$m"
     nodes+=("$tmp/node-win32-$m")

@@ -15,7 +15,7 @@ log() { echo "prebuild-win32: $*" >&2; }
 for tool in x86_64-w64-mingw32-g++-posix x86_64-w64-mingw32-dlltool x86_64-w64-mingw32-strip x86_64-w64-mingw32-objdump gendef cmake; do
   command -v "$tool" >/dev/null || { log "error: $tool not found (bash scripts/ensure-win32-tools.sh)"; exit 1; }
 done
-node_exe="$(bash scripts/node-win.sh 20)"
+node_exe="$(bash scripts/official-node.sh --win32 20)"
 build_dir="$root/build-win32"
 gen=()
 if [ ! -f "$build_dir/CMakeCache.txt" ] && command -v ninja >/dev/null; then gen=(-G Ninja); fi
